@@ -1,0 +1,78 @@
+# Team gateway: Terraform module + Rust Lambda authorizer.
+# Slow builds are cached outside the clone so CI on a fresh clone stays warm.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+CACHE_DIR        ?= $(HOME)/.cache/team-gateway
+export CARGO_TARGET_DIR ?= $(CACHE_DIR)/cargo-target
+export GOCACHE          ?= $(CACHE_DIR)/go-build
+export GOMODCACHE       ?= $(CACHE_DIR)/go-mod
+export TOOLS_BIN        ?= $(CACHE_DIR)/bin
+export KAFKA_HOME_CACHE ?= $(CACHE_DIR)/kafka
+export KAFKA_BOOTSTRAP  ?= 127.0.0.1:9092
+export PATH := $(TOOLS_BIN):$(HOME)/.cargo/bin:$(PATH)
+
+CARGO      := cargo
+CRATE      := authorizer
+RELEASE    := $(CARGO_TARGET_DIR)/release
+AUTHZ      := $(RELEASE)/authz
+BOOTSTRAP  := $(RELEASE)/bootstrap
+
+.PHONY: help demo demo-up demo-down test tools build build-native lint rust-test conformance \
+        kafka-up kafka-down integration validate go-test bench clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
+
+demo: build-native ## the local demo: Kafka, authorizer under a Lambda emulator, a token, a policy change
+	@bash scripts/demo.sh run
+
+demo-up: build-native ## start the demo gateway and leave it running
+	@bash scripts/demo.sh up
+
+demo-down: ## stop everything demo-up started
+	@bash scripts/demo.sh down
+
+test: tools lint rust-test conformance integration validate go-test ## everything CI runs
+	@echo "make test: all suites passed"
+
+tools: ## install the toolchain this repo needs (idempotent, cached)
+	@bash scripts/tools.sh
+
+build-native: ## release build of authz and bootstrap for this machine
+	cd $(CRATE) && $(CARGO) build --release --locked --bins
+
+build: ## the Lambda zip (arm64, provided.al2023) at dist/bootstrap-arm64.zip
+	@bash scripts/build-lambda.sh arm64
+
+lint: ## cargo fmt and clippy, warnings are errors
+	cd $(CRATE) && $(CARGO) fmt --all -- --check
+	cd $(CRATE) && $(CARGO) clippy --release --locked --all-targets -- -D warnings
+
+rust-test: ## unit, property and conformance tests (no broker needed)
+	cd $(CRATE) && $(CARGO) test --release --locked
+
+conformance: build-native ## run every decision case through the authz CLI
+	$(AUTHZ) conformance conformance/
+
+kafka-up: ## start a local Apache Kafka (KRaft) and print its bootstrap address
+	@bash scripts/kafka.sh up
+
+kafka-down: ## stop the local Kafka
+	@bash scripts/kafka.sh down
+
+integration: build-native ## policy-stream tests against a real broker
+	@bash scripts/integration.sh
+
+validate: ## Terraform: fmt, validate, test, tflint, checkov, docs
+	@bash scripts/tf-check.sh
+
+go-test: build-native ## terratest-style Go tests (binary + emulator + broker)
+	@bash scripts/go-test.sh
+
+bench: build-native ## criterion benchmarks and end-to-end measurements
+	@bash scripts/bench.sh
+
+clean: ## remove build outputs from the cache
+	rm -rf $(CARGO_TARGET_DIR) dist

@@ -1,0 +1,65 @@
+//! `authz`: the command line for platform engineers (validate a policy, see why a request
+//! is allowed or denied, run conformance cases) and for portal teams (publish policy events).
+
+mod policy_cmds;
+mod stream_cmds;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(
+    name = "authz",
+    version,
+    about = "Team gateway authorizer: policies, decisions and the policy stream"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Check a policy document; prints every problem with its JSON path.
+    Validate(policy_cmds::ValidateArgs),
+    /// Decide one API Gateway authorizer event against a policy; prints the decision as JSON.
+    Decide(policy_cmds::DecideArgs),
+    /// Like `decide`, printing every check in order with its outcome.
+    Explain(policy_cmds::DecideArgs),
+    /// Run every conformance case (*.json) below a folder; prints "N passed, M failed".
+    Conformance(policy_cmds::ConformanceArgs),
+    /// Generate a signing key (for tokens in tests and demos, or a portal publisher key).
+    Keygen(policy_cmds::KeygenArgs),
+    /// Mint a token with a local development key (demo use only).
+    DevToken(policy_cmds::DevTokenArgs),
+    /// Publish the changes that make the policy topic describe a policy document.
+    Publish(stream_cmds::PublishArgs),
+    /// Print the policy topic's records: offset, key, revision, validity, signer.
+    Tail(stream_cmds::TailArgs),
+    /// Manage the policy topic.
+    #[command(subcommand)]
+    Topic(stream_cmds::TopicCommand),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Validate(args) => policy_cmds::validate(args),
+        Command::Decide(args) => policy_cmds::decide(args, false),
+        Command::Explain(args) => policy_cmds::decide(args, true),
+        Command::Conformance(args) => policy_cmds::conformance(args),
+        Command::Keygen(args) => policy_cmds::keygen(args),
+        Command::DevToken(args) => policy_cmds::dev_token(args),
+        Command::Publish(args) => stream_cmds::publish_cmd(args),
+        Command::Tail(args) => stream_cmds::tail_cmd(args),
+        Command::Topic(cmd) => stream_cmds::topic_cmd(cmd),
+    };
+    match result {
+        Ok(code) => code,
+        Err(message) => {
+            eprintln!("authz: {message}");
+            ExitCode::from(2)
+        }
+    }
+}

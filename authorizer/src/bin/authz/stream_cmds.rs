@@ -1,0 +1,325 @@
+//! The stream-side commands: `publish`, `tail` and `topic create`.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use authorizer::config::{KafkaAuth, StreamConfig};
+use authorizer::policy::{load_policy, PolicyView};
+use authorizer::stream::event::Op;
+use authorizer::stream::publish::{
+    create_topic, plan, publish, read_records, recommended_topic_config, tombstone, topic_state,
+    verdicts, Record,
+};
+use authorizer::stream::replica::{Applied, Replica};
+use clap::{Args, Subcommand, ValueEnum};
+use rdkafka::Message;
+use serde_json::json;
+
+use crate::policy_cmds::load_key;
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum Auth {
+    Plaintext,
+    MskIam,
+    SaslPlain,
+}
+
+/// Where the topic is, shared by every stream command.
+#[derive(Args)]
+pub struct Connection {
+    /// Bootstrap brokers, comma-separated.
+    #[arg(long, env = "AUTHZ_KAFKA_BROKERS")]
+    brokers: String,
+    /// The policy topic.
+    #[arg(long, env = "AUTHZ_KAFKA_TOPIC")]
+    topic: String,
+    #[arg(long, value_enum, default_value = "plaintext")]
+    auth: Auth,
+    /// MSK cluster ARN (for its region, with --auth msk-iam).
+    #[arg(long)]
+    msk_cluster_arn: Option<String>,
+    /// Seconds to wait for the broker.
+    #[arg(long, default_value_t = 15)]
+    timeout: u64,
+}
+
+impl Connection {
+    fn config(&self) -> StreamConfig {
+        StreamConfig {
+            brokers: Some(self.brokers.clone()),
+            msk_cluster_arn: self.msk_cluster_arn.clone(),
+            topic: self.topic.clone(),
+            auth: match self.auth {
+                Auth::Plaintext => KafkaAuth::Plaintext,
+                Auth::MskIam => KafkaAuth::MskIam,
+                Auth::SaslPlain => KafkaAuth::SaslPlain,
+            },
+            group_prefix: "gateway-portal".into(),
+            username: std::env::var("AUTHZ_KAFKA_USERNAME").ok(),
+            password: std::env::var("AUTHZ_KAFKA_PASSWORD").ok(),
+            max_staleness_ms: 0,
+            sync_budget_ms: 0,
+            tombstone_retention_ms: 0,
+        }
+    }
+    fn timeout(&self) -> Duration {
+        Duration::from_secs(self.timeout)
+    }
+}
+
+#[derive(Args)]
+pub struct PublishArgs {
+    #[command(flatten)]
+    conn: Connection,
+    /// The policy document the topic should describe.
+    policy: PathBuf,
+    /// Ed25519 key file (`authz keygen --alg EdDSA`) to sign events with; required when the
+    /// policy lists publishers.
+    #[arg(long)]
+    signing_key: Option<PathBuf>,
+    /// Show the changes without publishing.
+    #[arg(long)]
+    dry_run: bool,
+    /// Follow each delete with a tombstone so compaction can forget the key.
+    #[arg(long)]
+    tombstones: bool,
+}
+
+fn rfc3339_now() -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let days = secs / 86_400;
+    let rem = secs % 86_400;
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days as i64 + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+pub fn publish_cmd(args: PublishArgs) -> Result<ExitCode, String> {
+    let text = std::fs::read_to_string(&args.policy)
+        .map_err(|e| format!("cannot read {}: {e}", args.policy.display()))?;
+    let view =
+        load_policy(&text).map_err(|e| format!("{} is invalid:\n{e}", args.policy.display()))?;
+    let doc = view.to_document();
+    let key = args.signing_key.as_deref().map(load_key).transpose()?;
+    if !doc.publishers.is_empty() && key.is_none() && !args.dry_run {
+        return Err("the policy lists publishers, so authorizers only accept signed events: pass --signing-key".into());
+    }
+    let cfg = args.conn.config();
+    let (_, records) = read_records(&cfg, &args.conn.brokers, true, args.conn.timeout())?;
+    let state = topic_state(&records);
+    let changes = plan(&doc, &state)?;
+    let revision = state.max_revision.max(doc.revision) + 1;
+    for c in &changes {
+        let verb = match (c.op, c.previous) {
+            (Op::Delete, _) => "delete",
+            (Op::Upsert, None) => "add",
+            (Op::Upsert, Some(_)) => "change",
+        };
+        println!(
+            "{verb:<7} {}/{} (revision {} -> {revision})",
+            c.kind.as_str(),
+            c.id,
+            c.previous.map_or("none".into(), |r| r.to_string())
+        );
+    }
+    if changes.is_empty() {
+        println!(
+            "{}: up to date with {} (revision {})",
+            args.conn.topic,
+            args.policy.display(),
+            state.max_revision
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    if args.dry_run {
+        println!("dry run: {} change(s) not published", changes.len());
+        return Ok(ExitCode::SUCCESS);
+    }
+    let n = publish(
+        &cfg,
+        &args.conn.brokers,
+        &changes,
+        revision,
+        &rfc3339_now(),
+        key.as_ref(),
+        args.conn.timeout(),
+    )?;
+    if args.tombstones {
+        for c in changes.iter().filter(|c| c.op == Op::Delete) {
+            tombstone(&cfg, &args.conn.brokers, c.kind, &c.id, args.conn.timeout())?;
+        }
+    }
+    println!(
+        "published {n} event(s) at revision {revision}{}",
+        key.as_ref()
+            .map_or(String::new(), |k| format!(", signed by {}", k.kid))
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+#[derive(Args)]
+pub struct TailArgs {
+    #[command(flatten)]
+    conn: Connection,
+    /// Start at the earliest offset instead of the end.
+    #[arg(long)]
+    from_beginning: bool,
+    /// Judge validity against this policy's publisher keys and revisions (as an authorizer
+    /// baked with it would).
+    #[arg(long)]
+    policy: Option<PathBuf>,
+    /// Stop at the end of the topic instead of following it.
+    #[arg(long)]
+    no_follow: bool,
+}
+
+fn print_record(r: &Record, verdict: &Applied) {
+    let key = r.key.as_deref().map(String::from_utf8_lossy);
+    let (valid, revision, signed_by, reason) = match verdict {
+        Applied::Upserted {
+            revision,
+            signed_by,
+            ..
+        }
+        | Applied::Deleted {
+            revision,
+            signed_by,
+            ..
+        } => (true, Some(*revision), signed_by.clone(), None),
+        Applied::Tombstone { .. } => (true, None, None, None),
+        Applied::Rejected { reason, detail } => (
+            false,
+            None,
+            None,
+            Some(format!("{}: {detail}", reason.as_str())),
+        ),
+    };
+    let op = match verdict {
+        Applied::Upserted { .. } => "upsert",
+        Applied::Deleted { .. } => "delete",
+        Applied::Tombstone { .. } => "tombstone",
+        Applied::Rejected { .. } => "rejected",
+    };
+    let line = json!({"partition": r.partition, "offset": r.offset, "timestamp_ms": r.timestamp_ms, "key": key, "op": op,
+                      "revision": revision, "valid": valid, "signed_by": signed_by, "reason": reason});
+    println!("{line}");
+}
+
+pub fn tail_cmd(args: TailArgs) -> Result<ExitCode, String> {
+    let baked: Option<PolicyView> = match &args.policy {
+        Some(p) => Some(
+            load_policy(
+                &std::fs::read_to_string(p)
+                    .map_err(|e| format!("cannot read {}: {e}", p.display()))?,
+            )
+            .map_err(|e| format!("{} is invalid:\n{e}", p.display()))?,
+        ),
+        None => None,
+    };
+    let mut replica = Replica::new(baked);
+    let cfg = args.conn.config();
+    let (consumer, records) = read_records(
+        &cfg,
+        &args.conn.brokers,
+        args.from_beginning,
+        args.conn.timeout(),
+    )?;
+    for (r, verdict) in verdicts(&mut replica, &records) {
+        print_record(r, &verdict);
+    }
+    if args.no_follow {
+        return Ok(ExitCode::SUCCESS);
+    }
+    loop {
+        match consumer.poll(Duration::from_millis(500)) {
+            Some(Ok(m)) => {
+                let r = Record {
+                    partition: m.partition(),
+                    offset: m.offset(),
+                    timestamp_ms: m.timestamp().to_millis(),
+                    key: m.key().map(<[u8]>::to_vec),
+                    value: m.payload().map(<[u8]>::to_vec),
+                };
+                let verdict = replica.apply(r.key.as_deref(), r.value.as_deref());
+                print_record(&r, &verdict);
+            }
+            Some(Err(e)) => eprintln!("authz tail: {e}"),
+            None => {}
+        }
+    }
+}
+
+#[derive(Subcommand)]
+pub enum TopicCommand {
+    /// Create the policy topic with the recommended configuration (compacted; see docs/policy-events.md).
+    Create(TopicCreateArgs),
+}
+
+#[derive(Args)]
+pub struct TopicCreateArgs {
+    #[command(flatten)]
+    conn: Connection,
+    /// One partition keeps every change in order (needed for signed-mode key rotation).
+    #[arg(long, default_value_t = 1)]
+    partitions: i32,
+    #[arg(long, default_value_t = 3)]
+    replication_factor: i32,
+    /// How long tombstones stay readable; authorizers frozen longer rebuild from offset 0.
+    #[arg(long, default_value_t = 86_400_000)]
+    delete_retention_ms: u64,
+}
+
+pub fn topic_cmd(cmd: TopicCommand) -> Result<ExitCode, String> {
+    match cmd {
+        TopicCommand::Create(args) => {
+            let cfg = args.conn.config();
+            create_topic(
+                &cfg,
+                &args.conn.brokers,
+                args.partitions,
+                args.replication_factor,
+                args.delete_retention_ms,
+                args.conn.timeout(),
+            )?;
+            let settings: Vec<String> = recommended_topic_config(args.delete_retention_ms)
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect();
+            println!(
+                "created {} ({} partition(s), replication {}): {}",
+                args.conn.topic,
+                args.partitions,
+                args.replication_factor,
+                settings.join(" ")
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn rfc3339_has_the_shape() {
+        let s = super::rfc3339_now();
+        assert_eq!(s.len(), 20, "{s}");
+        assert!(s.ends_with('Z') && s.as_bytes()[10] == b'T');
+    }
+}

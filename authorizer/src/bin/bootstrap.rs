@@ -1,0 +1,26 @@
+//! The Lambda function: init once (configuration, baked policy, policy stream), then one
+//! decision per invocation.
+
+use authorizer::config;
+use authorizer::runtime::{load_baked, log, Authorizer};
+use lambda_runtime::{service_fn, Error, LambdaEvent};
+use serde_json::{json, Value};
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    let (config, problems) = config::from_env();
+    for problem in problems {
+        log(
+            config.log_level,
+            config::LogLevel::Error,
+            json!({"msg": "configuration problem", "problem": problem}),
+        );
+    }
+    let baked = load_baked(&config);
+    let (authorizer, _stream) = authorizer::stream::start(Authorizer::new(config, baked));
+    let authorizer = &authorizer;
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
+        Ok::<Value, Error>(authorizer.handle(&event.payload, &event.context.request_id))
+    }))
+    .await
+}

@@ -1,0 +1,358 @@
+//! The indexed view of a policy: what the decision reads. Built once from a document at
+//! load, then changed one entity at a time by policy events; every lookup on the hot path
+//! is a hash lookup.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+use jsonwebtoken::Algorithm;
+
+use super::document::{
+    ApiDoc, ClientDoc, ClientStatus, IssuerDoc, KeyStatus, PolicyDocument, PublisherDoc,
+    POLICY_SCHEMA,
+};
+use super::validate::{
+    validate_api, validate_client, validate_issuer, validate_publisher, PolicyErrors,
+};
+use crate::keys::{parse_jwk, supported_algorithm, PublicKey};
+use crate::route::{RouteTemplate, Router};
+
+/// The four kinds of entity a policy holds; also the first half of a policy event's key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum EntityKind {
+    Issuer,
+    Client,
+    Api,
+    Publisher,
+}
+
+impl EntityKind {
+    pub const ALL: [EntityKind; 4] = [
+        EntityKind::Issuer,
+        EntityKind::Client,
+        EntityKind::Api,
+        EntityKind::Publisher,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EntityKind::Issuer => "issuer",
+            EntityKind::Client => "client",
+            EntityKind::Api => "api",
+            EntityKind::Publisher => "publisher",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Key {
+    pub status: KeyStatus,
+    pub public: PublicKey,
+}
+
+#[derive(Debug, Clone)]
+pub struct Issuer {
+    pub doc: IssuerDoc,
+    pub audiences: HashSet<String>,
+    pub algorithms: Vec<Algorithm>,
+    pub keys: HashMap<String, Key>,
+}
+
+impl Issuer {
+    fn build(doc: IssuerDoc) -> Result<Self, PolicyErrors> {
+        let mut keys = HashMap::with_capacity(doc.keys.len());
+        for (i, k) in doc.keys.iter().enumerate() {
+            let public = parse_jwk(&k.jwk)
+                .map_err(|e| PolicyErrors::single(format!("$.keys[{i}].jwk"), e))?;
+            keys.insert(
+                k.kid.clone(),
+                Key {
+                    status: k.status,
+                    public,
+                },
+            );
+        }
+        Ok(Issuer {
+            audiences: doc.audiences.iter().cloned().collect(),
+            algorithms: doc
+                .algorithms
+                .iter()
+                .filter_map(|a| supported_algorithm(a))
+                .collect(),
+            keys,
+            doc,
+        })
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Client {
+    pub doc: ClientDoc,
+    pub active: bool,
+    pub scopes: HashSet<String>,
+}
+
+impl Client {
+    fn build(doc: ClientDoc) -> Self {
+        Client {
+            active: doc.status == ClientStatus::Active,
+            scopes: doc.scopes.iter().cloned().collect(),
+            doc,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct RouteEntry {
+    /// The route as written, e.g. `GET /orders/{id}`.
+    pub route: String,
+    pub template: RouteTemplate,
+    pub scopes: Vec<String>,
+    pub public: bool,
+    /// `METHOD/path` with `*` for parameters, for IAM policy resources.
+    pub arn_pattern: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct Api {
+    pub doc: ApiDoc,
+    pub router: Router,
+    pub routes: Vec<RouteEntry>,
+}
+
+impl Api {
+    fn build(doc: ApiDoc) -> Result<Self, PolicyErrors> {
+        let mut router = Router::default();
+        let mut routes = Vec::with_capacity(doc.routes.len());
+        for (i, r) in doc.routes.iter().enumerate() {
+            let template = RouteTemplate::parse(&r.route)
+                .map_err(|e| PolicyErrors::single(format!("$.routes[{i}].route"), e))?;
+            router.insert(&template, i);
+            routes.push(RouteEntry {
+                route: r.route.clone(),
+                arn_pattern: template.arn_pattern(),
+                template,
+                scopes: r.scopes.clone(),
+                public: r.public,
+            });
+        }
+        Ok(Api {
+            doc,
+            router,
+            routes,
+        })
+    }
+
+    /// The route a request's method and path segments resolve to.
+    pub fn find_route(&self, method: &str, segments: &[&str]) -> Option<&RouteEntry> {
+        self.router
+            .find(method, segments)
+            .and_then(|i| self.routes.get(i))
+    }
+}
+
+/// The policy in force: cheap to clone (entities are shared), so a new view can be built
+/// next to the one serving requests and swapped in whole.
+#[derive(Debug, Clone, Default)]
+pub struct PolicyView {
+    /// The highest revision applied: the document's, or the newest event's.
+    pub revision: u64,
+    issuers: HashMap<String, Arc<Issuer>>,
+    issuers_by_url: HashMap<String, Arc<Issuer>>,
+    clients: HashMap<String, Arc<Client>>,
+    apis: HashMap<String, Arc<Api>>,
+    publishers: HashMap<String, Arc<PublicKey>>,
+    publisher_docs: HashMap<String, PublisherDoc>,
+}
+
+impl PolicyView {
+    /// Indexes a validated document.
+    pub fn from_document(doc: PolicyDocument) -> Result<Self, PolicyErrors> {
+        let mut view = PolicyView {
+            revision: doc.revision,
+            ..Default::default()
+        };
+        for issuer in doc.issuers {
+            view.put_issuer(issuer)?;
+        }
+        for client in doc.clients {
+            view.put_client(client);
+        }
+        for api in doc.apis {
+            view.put_api(api)?;
+        }
+        for publisher in doc.publishers {
+            view.put_publisher(publisher)?;
+        }
+        Ok(view)
+    }
+
+    /// The view as a document again (sorted by id, for stable output and diffs).
+    pub fn to_document(&self) -> PolicyDocument {
+        fn sorted<T: Clone>(items: impl Iterator<Item = (String, T)>) -> Vec<T> {
+            let mut v: Vec<(String, T)> = items.collect();
+            v.sort_by(|a, b| a.0.cmp(&b.0));
+            v.into_iter().map(|(_, t)| t).collect()
+        }
+        PolicyDocument {
+            schema: POLICY_SCHEMA.to_string(),
+            revision: self.revision,
+            issuers: sorted(self.issuers.iter().map(|(k, v)| (k.clone(), v.doc.clone()))),
+            clients: sorted(self.clients.iter().map(|(k, v)| (k.clone(), v.doc.clone()))),
+            apis: sorted(self.apis.iter().map(|(k, v)| (k.clone(), v.doc.clone()))),
+            publishers: sorted(
+                self.publisher_docs
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.clone())),
+            ),
+        }
+    }
+
+    pub fn issuer_by_url(&self, iss: &str) -> Option<&Issuer> {
+        self.issuers_by_url.get(iss).map(Arc::as_ref)
+    }
+    pub fn client(&self, id: &str) -> Option<&Client> {
+        self.clients.get(id).map(Arc::as_ref)
+    }
+    pub fn api(&self, id: &str) -> Option<&Api> {
+        self.apis.get(id).map(Arc::as_ref)
+    }
+    pub fn publisher(&self, kid: &str) -> Option<&PublicKey> {
+        self.publishers.get(kid).map(Arc::as_ref)
+    }
+    /// Signed mode is on as soon as the policy lists a publisher key.
+    pub fn requires_signed_events(&self) -> bool {
+        !self.publishers.is_empty()
+    }
+    pub fn counts(&self) -> [(EntityKind, usize); 4] {
+        [
+            (EntityKind::Issuer, self.issuers.len()),
+            (EntityKind::Client, self.clients.len()),
+            (EntityKind::Api, self.apis.len()),
+            (EntityKind::Publisher, self.publishers.len()),
+        ]
+    }
+
+    /// Inserts or replaces one entity from its JSON (a policy event's `data`), after
+    /// validating it. The caller has already checked that `id` matches the event key.
+    pub fn upsert(
+        &mut self,
+        kind: EntityKind,
+        data: &serde_json::Value,
+    ) -> Result<(), PolicyErrors> {
+        let bad = |e: serde_json::Error| {
+            PolicyErrors::single("$", format!("does not match the schema: {e}"))
+        };
+        match kind {
+            EntityKind::Issuer => {
+                validate_issuer(data, "$")?;
+                self.put_issuer(serde_json::from_value(data.clone()).map_err(bad)?)
+            }
+            EntityKind::Client => {
+                validate_client(data, "$")?;
+                self.put_client(serde_json::from_value(data.clone()).map_err(bad)?);
+                Ok(())
+            }
+            EntityKind::Api => {
+                validate_api(data, "$")?;
+                self.put_api(serde_json::from_value(data.clone()).map_err(bad)?)
+            }
+            EntityKind::Publisher => {
+                validate_publisher(data, "$")?;
+                self.put_publisher(serde_json::from_value(data.clone()).map_err(bad)?)
+            }
+        }
+    }
+
+    /// Removes one entity; returns whether it was there.
+    pub fn remove(&mut self, kind: EntityKind, id: &str) -> bool {
+        match kind {
+            EntityKind::Issuer => match self.issuers.remove(id) {
+                Some(old) => {
+                    self.issuers_by_url.remove(&old.doc.issuer);
+                    true
+                }
+                None => false,
+            },
+            EntityKind::Client => self.clients.remove(id).is_some(),
+            EntityKind::Api => self.apis.remove(id).is_some(),
+            EntityKind::Publisher => {
+                self.publisher_docs.remove(id);
+                self.publishers.remove(id).is_some()
+            }
+        }
+    }
+
+    /// The id each entity of `kind` currently has, with its JSON (for diffs and dumps).
+    pub fn entities(&self, kind: EntityKind) -> Vec<(String, serde_json::Value)> {
+        let to_json =
+            |v: Result<serde_json::Value, serde_json::Error>| v.unwrap_or(serde_json::Value::Null);
+        let mut out: Vec<(String, serde_json::Value)> = match kind {
+            EntityKind::Issuer => self
+                .issuers
+                .iter()
+                .map(|(k, v)| (k.clone(), to_json(serde_json::to_value(&v.doc))))
+                .collect(),
+            EntityKind::Client => self
+                .clients
+                .iter()
+                .map(|(k, v)| (k.clone(), to_json(serde_json::to_value(&v.doc))))
+                .collect(),
+            EntityKind::Api => self
+                .apis
+                .iter()
+                .map(|(k, v)| (k.clone(), to_json(serde_json::to_value(&v.doc))))
+                .collect(),
+            EntityKind::Publisher => self
+                .publisher_docs
+                .iter()
+                .map(|(k, v)| (k.clone(), to_json(serde_json::to_value(v))))
+                .collect(),
+        };
+        out.sort_by(|a, b| a.0.cmp(&b.0));
+        out
+    }
+
+    fn put_issuer(&mut self, doc: IssuerDoc) -> Result<(), PolicyErrors> {
+        if let Some(other) = self.issuers_by_url.get(&doc.issuer) {
+            if other.doc.id != doc.id {
+                return Err(PolicyErrors::single(
+                    "$.issuer",
+                    format!(
+                        "\"{}\" is already the `iss` of issuer \"{}\"",
+                        doc.issuer, other.doc.id
+                    ),
+                ));
+            }
+        }
+        let issuer = Arc::new(Issuer::build(doc)?);
+        if let Some(old) = self.issuers.insert(issuer.doc.id.clone(), issuer.clone()) {
+            self.issuers_by_url.remove(&old.doc.issuer);
+        }
+        self.issuers_by_url
+            .insert(issuer.doc.issuer.clone(), issuer);
+        Ok(())
+    }
+
+    fn put_client(&mut self, doc: ClientDoc) {
+        self.clients
+            .insert(doc.id.clone(), Arc::new(Client::build(doc)));
+    }
+
+    fn put_api(&mut self, doc: ApiDoc) -> Result<(), PolicyErrors> {
+        let api = Api::build(doc)?;
+        self.apis.insert(api.doc.id.clone(), Arc::new(api));
+        Ok(())
+    }
+
+    fn put_publisher(&mut self, doc: PublisherDoc) -> Result<(), PolicyErrors> {
+        let key = parse_jwk(&doc.jwk).map_err(|e| PolicyErrors::single("$.jwk", e))?;
+        self.publishers.insert(doc.kid.clone(), Arc::new(key));
+        self.publisher_docs.insert(doc.kid.clone(), doc);
+        Ok(())
+    }
+}

@@ -1,0 +1,43 @@
+//! The policy: the document platform teams write (contract 1), its validation, and the
+//! indexed in-memory view that decisions read.
+//!
+//! A document is checked as JSON first (so every problem is reported with its JSON path,
+//! all at once), then indexed once; the hot path only does hash lookups on the index.
+
+mod document;
+mod index;
+mod validate;
+
+pub use document::{
+    ApiDoc, ClientDoc, ClientStatus, IssuerDoc, KeyDoc, KeyStatus, PolicyDocument, PublisherDoc,
+    RouteDoc, POLICY_SCHEMA,
+};
+pub use index::{Api, Client, EntityKind, Issuer, Key, PolicyView, RouteEntry};
+pub(crate) use validate::is_identifier;
+pub use validate::{
+    validate_api, validate_client, validate_document, validate_issuer, validate_publisher,
+    PolicyError, PolicyErrors,
+};
+
+/// Parses, validates and indexes a policy document from its JSON text.
+pub fn load_policy(json: &str) -> Result<PolicyView, PolicyErrors> {
+    let value: serde_json::Value = serde_json::from_str(json).map_err(|e| {
+        PolicyErrors::single(
+            "$",
+            format!(
+                "not valid JSON (line {}, column {}): {e}; a policy is one JSON object",
+                e.line(),
+                e.column()
+            ),
+        )
+    })?;
+    load_policy_value(&value)
+}
+
+/// Validates and indexes an already-parsed policy document.
+pub fn load_policy_value(value: &serde_json::Value) -> Result<PolicyView, PolicyErrors> {
+    validate_document(value)?;
+    let doc: PolicyDocument = serde_json::from_value(value.clone())
+        .map_err(|e| PolicyErrors::single("$", format!("does not match the schema: {e}")))?;
+    PolicyView::from_document(doc)
+}

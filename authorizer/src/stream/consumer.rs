@@ -1,0 +1,535 @@
+//! The authorizer's policy consumer: a background thread that reads every partition of the
+//! policy topic from the earliest offset (no consumer group, no commits), applies records
+//! to a [`Replica`] and swaps the new view into the [`PolicyCell`] the handler reads.
+//!
+//! Freshness (freeze/thaw): Lambda freezes the process between invocations, so the thread
+//! stops too. Before each decision the handler calls [`LiveStream::ensure_fresh`]: if the view
+//! was confirmed caught up within `max_staleness`, nothing happens; otherwise it asks the
+//! thread to catch up and waits at most `sync_budget`, then decides either way, flagged
+//! stale if the catch-up did not finish. Kafka trouble never denies and never blocks longer
+//! than the budget.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use rand::Rng;
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::{Message, Offset, TopicPartitionList};
+use serde_json::json;
+
+use super::event::Rejection;
+use super::kafka::{client_config, resolve_brokers, GatewayContext};
+use super::replica::{Applied, Replica};
+use crate::config::{LogLevel, StreamConfig};
+use crate::observe::emf;
+use crate::policy::PolicyView;
+use crate::runtime::{log, unix_millis, Freshness, PolicyCell};
+
+/// Counters and state a test or a metrics line can read.
+#[derive(Debug, Clone, Default)]
+pub struct StreamStats {
+    pub applied: u64,
+    pub rejected: HashMap<Rejection, u64>,
+    /// Records behind the high watermarks at the last check.
+    pub lag: i64,
+    /// Caught up at least once since start (or since the last rebuild).
+    pub caught_up: bool,
+    pub rebuilds: u64,
+    pub revision: u64,
+}
+
+#[derive(Debug, Default)]
+struct SyncState {
+    /// When the view was last confirmed caught up with the topic.
+    last_fresh: Option<Instant>,
+    /// A decision is waiting for a catch-up requested at this instant.
+    requested: Option<Instant>,
+    /// The last staleness we logged about, to log transitions only.
+    stale_logged: bool,
+    stats: StreamStats,
+}
+
+struct Shared {
+    cell: Arc<PolicyCell>,
+    cfg: StreamConfig,
+    log_level: LogLevel,
+    state: Mutex<SyncState>,
+    changed: Condvar,
+    stop: AtomicBool,
+    started: Instant,
+}
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, SyncState> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// A running policy stream.
+#[derive(Clone)]
+pub struct LiveStream {
+    shared: Arc<Shared>,
+}
+
+impl LiveStream {
+    /// Starts the consumer thread. Returns at once: the baked view in `cell` serves until
+    /// the stream has something newer.
+    pub fn start(
+        cfg: StreamConfig,
+        log_level: LogLevel,
+        cell: Arc<PolicyCell>,
+        baked: Option<PolicyView>,
+    ) -> Self {
+        let shared = Arc::new(Shared {
+            cell,
+            cfg,
+            log_level,
+            state: Mutex::new(SyncState::default()),
+            changed: Condvar::new(),
+            stop: AtomicBool::new(false),
+            started: Instant::now(),
+        });
+        let worker = shared.clone();
+        let spawned = std::thread::Builder::new()
+            .name("policy-stream".into())
+            .spawn(move || run(worker, baked));
+        if let Err(e) = spawned {
+            log(
+                log_level,
+                LogLevel::Error,
+                json!({"msg": "policy stream thread did not start; serving the baked policy only", "error": e.to_string()}),
+            );
+        }
+        LiveStream { shared }
+    }
+
+    pub fn stats(&self) -> StreamStats {
+        self.shared.lock().stats.clone()
+    }
+
+    /// Stops the thread (tests; a Lambda just ends).
+    pub fn stop(&self) {
+        self.shared.stop.store(true, Ordering::Relaxed);
+    }
+
+    /// Waits until the stream has been caught up at least once, up to `timeout`.
+    pub fn wait_caught_up(&self, timeout: Duration) -> bool {
+        let deadline = Instant::now() + timeout;
+        let mut st = self.shared.lock();
+        while !st.stats.caught_up {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return false;
+            }
+            st = self
+                .shared
+                .changed
+                .wait_timeout(st, left)
+                .map(|(g, _)| g)
+                .unwrap_or_else(|p| p.into_inner().0);
+        }
+        true
+    }
+
+    /// Waits until the view holds a revision of at least `revision`, up to `timeout`.
+    pub fn wait_revision(&self, revision: u64, timeout: Duration) -> bool {
+        let deadline = Instant::now() + timeout;
+        let mut st = self.shared.lock();
+        while st.stats.revision < revision {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return false;
+            }
+            st = self
+                .shared
+                .changed
+                .wait_timeout(st, left)
+                .map(|(g, _)| g)
+                .unwrap_or_else(|p| p.into_inner().0);
+        }
+        true
+    }
+}
+
+impl Freshness for LiveStream {
+    fn ensure_fresh(&self) -> (bool, u64) {
+        let max = Duration::from_millis(self.shared.cfg.max_staleness_ms);
+        let budget = Duration::from_millis(self.shared.cfg.sync_budget_ms);
+        let asked = Instant::now();
+        let mut st = self.shared.lock();
+        let age = |st: &SyncState| {
+            st.last_fresh
+                .map(|t| t.elapsed())
+                .unwrap_or_else(|| self.shared.started.elapsed())
+        };
+        if st.last_fresh.is_some_and(|t| t.elapsed() <= max) {
+            return (false, age(&st).as_millis() as u64);
+        }
+        st.requested = Some(asked);
+        let deadline = asked + budget;
+        while st.last_fresh.is_none_or(|t| t < asked) {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                break;
+            }
+            st = self
+                .shared
+                .changed
+                .wait_timeout(st, left)
+                .map(|(g, _)| g)
+                .unwrap_or_else(|p| p.into_inner().0);
+        }
+        let fresh = st.last_fresh.is_some_and(|t| t >= asked);
+        (
+            !fresh,
+            if fresh {
+                0
+            } else {
+                age(&st).as_millis() as u64
+            },
+        )
+    }
+}
+
+/// Per-partition progress: the next offset to read and the high watermark last seen.
+#[derive(Debug, Default, Clone, Copy)]
+struct Progress {
+    next: i64,
+    high: i64,
+}
+
+fn run(shared: Arc<Shared>, baked: Option<PolicyView>) {
+    let level = shared.log_level;
+    let cfg = shared.cfg.clone();
+    // Many environments start at once when traffic bursts; spread the connects.
+    let jitter = rand::rng().random_range(0..=100u64);
+    std::thread::sleep(Duration::from_millis(jitter));
+    let mut backoff = Duration::from_millis(200);
+    let consumer = loop {
+        if shared.stop.load(Ordering::Relaxed) {
+            return;
+        }
+        match connect(&cfg) {
+            Ok(c) => break c,
+            Err(e) => {
+                log(
+                    level,
+                    LogLevel::Warn,
+                    json!({"msg": "policy stream not connected; serving the last known good policy", "error": e, "retry_ms": backoff.as_millis() as u64}),
+                );
+                std::thread::sleep(backoff);
+                backoff = (backoff * 2).min(Duration::from_secs(10));
+            }
+        }
+    };
+    let mut replica = Replica::new(baked);
+    shared.lock().stats.revision = replica.view().map_or(0, |v| v.revision);
+    let mut partitions: Vec<i32> = Vec::new();
+    let mut progress: HashMap<i32, Progress> = HashMap::new();
+    let mut rebuilding = false;
+    let mut dirty = false;
+    let mut last_check = Instant::now() - Duration::from_secs(3600);
+    let poll = Duration::from_millis(5);
+    while !shared.stop.load(Ordering::Relaxed) {
+        if partitions.is_empty() {
+            match assign_all(&consumer, &cfg.topic) {
+                Ok(p) => {
+                    progress = p.iter().map(|id| (*id, Progress::default())).collect();
+                    partitions = p;
+                }
+                Err(e) => {
+                    mark_unreachable(&shared, &e);
+                    log(
+                        level,
+                        LogLevel::Debug,
+                        json!({"msg": "policy topic metadata unavailable; retrying", "topic": cfg.topic, "error": e}),
+                    );
+                    std::thread::sleep(backoff);
+                    continue;
+                }
+            }
+        }
+        // Frozen (or cut off) longer than tombstones live: deletes may have been compacted
+        // away unseen, so resuming could keep a deleted entity forever. Rebuild from 0.
+        let since_fresh = shared.lock().last_fresh.map(|t| t.elapsed());
+        if since_fresh.is_some_and(|d| d > Duration::from_millis(cfg.tombstone_retention_ms))
+            && !rebuilding
+        {
+            log(
+                level,
+                LogLevel::Warn,
+                json!({"msg": "view older than the topic's tombstone retention; rebuilding from offset 0", "age_ms": since_fresh.map(|d| d.as_millis() as u64)}),
+            );
+            replica.reset();
+            if let Err(e) = assign_from_beginning(&consumer, &cfg.topic, &partitions) {
+                log(
+                    level,
+                    LogLevel::Warn,
+                    json!({"msg": "rebuild: reassign failed; retrying", "error": e}),
+                );
+            }
+            progress.values_mut().for_each(|p| *p = Progress::default());
+            rebuilding = true;
+            let mut st = shared.lock();
+            st.stats.caught_up = false;
+            st.stats.rebuilds += 1;
+            st.last_fresh = None;
+        }
+        match consumer.poll(poll) {
+            Some(Ok(msg)) => {
+                let outcome = replica.apply(msg.key(), msg.payload());
+                if let Some(p) = progress.get_mut(&msg.partition()) {
+                    p.next = p.next.max(msg.offset() + 1);
+                }
+                record(
+                    &shared,
+                    &outcome,
+                    msg.topic(),
+                    msg.partition(),
+                    msg.offset(),
+                );
+                dirty |= !matches!(outcome, Applied::Rejected { .. });
+                continue;
+            }
+            Some(Err(e)) => {
+                log(
+                    level,
+                    LogLevel::Debug,
+                    json!({"msg": "policy stream poll error", "error": e.to_string()}),
+                );
+            }
+            None => {}
+        }
+        // Idle: nothing more buffered. Publish what was applied (not mid-rebuild, which
+        // would briefly roll entities back to the baked policy).
+        if dirty && !rebuilding {
+            if let Some(view) = replica.view() {
+                publish(&shared, view.clone());
+            }
+            dirty = false;
+        }
+        let requested = shared.lock().requested.is_some();
+        let check_every = Duration::from_millis((cfg.max_staleness_ms / 2).max(10));
+        if requested || last_check.elapsed() >= check_every {
+            last_check = Instant::now();
+            let timeout = if requested {
+                Duration::from_millis(cfg.sync_budget_ms.max(20))
+            } else {
+                Duration::from_secs(2)
+            };
+            match caught_up(&consumer, &cfg.topic, &mut progress, timeout) {
+                Ok(0) => {
+                    if rebuilding {
+                        rebuilding = false;
+                        if let Some(view) = replica.view() {
+                            publish(&shared, view.clone());
+                        }
+                        dirty = false;
+                    }
+                    mark_fresh(&shared, 0);
+                }
+                Ok(lag) => {
+                    shared.lock().stats.lag = lag;
+                }
+                Err(e) => mark_unreachable(&shared, &e),
+            }
+        }
+    }
+}
+
+fn connect(cfg: &StreamConfig) -> Result<BaseConsumer<GatewayContext>, String> {
+    let brokers = resolve_brokers(cfg)?;
+    let (mut config, context) = client_config(cfg, &brokers)?;
+    // librdkafka wants a group.id even with assign(); no group is joined and no offset is
+    // committed, so the name only matters for IAM (scoped to the prefix).
+    let suffix: u32 = rand::rng().random();
+    config
+        .set("group.id", format!("{}-{suffix:08x}", cfg.group_prefix))
+        .set("enable.auto.commit", "false")
+        .set("enable.auto.offset.store", "false")
+        .set("auto.offset.reset", "earliest")
+        .set("enable.partition.eof", "false")
+        .set("fetch.wait.max.ms", "100")
+        .set("fetch.error.backoff.ms", "100");
+    config
+        .create_with_context(context)
+        .map_err(|e| format!("cannot create the Kafka consumer: {e}"))
+}
+
+fn assign_all(consumer: &BaseConsumer<GatewayContext>, topic: &str) -> Result<Vec<i32>, String> {
+    let metadata = consumer
+        .fetch_metadata(Some(topic), Duration::from_secs(5))
+        .map_err(|e| e.to_string())?;
+    let t = metadata
+        .topics()
+        .iter()
+        .find(|t| t.name() == topic)
+        .ok_or("topic not in metadata")?;
+    if let Some(err) = t.error() {
+        return Err(format!("topic {topic}: {err:?}"));
+    }
+    let partitions: Vec<i32> = t.partitions().iter().map(|p| p.id()).collect();
+    if partitions.is_empty() {
+        return Err(format!("topic {topic} has no partitions (does it exist?)"));
+    }
+    assign_from_beginning(consumer, topic, &partitions)?;
+    Ok(partitions)
+}
+
+fn assign_from_beginning(
+    consumer: &BaseConsumer<GatewayContext>,
+    topic: &str,
+    partitions: &[i32],
+) -> Result<(), String> {
+    let mut tpl = TopicPartitionList::new();
+    for p in partitions {
+        tpl.add_partition_offset(topic, *p, Offset::Beginning)
+            .map_err(|e| e.to_string())?;
+    }
+    consumer.assign(&tpl).map_err(|e| e.to_string())
+}
+
+/// Reads the high watermarks and returns how many records we are behind (0 = caught up).
+fn caught_up(
+    consumer: &BaseConsumer<GatewayContext>,
+    topic: &str,
+    progress: &mut HashMap<i32, Progress>,
+    timeout: Duration,
+) -> Result<i64, String> {
+    let positions = consumer.position().ok();
+    let mut lag = 0;
+    for (partition, p) in progress.iter_mut() {
+        let (low, high) = consumer
+            .fetch_watermarks(topic, *partition, timeout)
+            .map_err(|e| e.to_string())?;
+        p.high = high;
+        // librdkafka's own position also counts offsets it skipped (compaction gaps).
+        if let Some(Offset::Offset(pos)) = positions
+            .as_ref()
+            .and_then(|l| l.find_partition(topic, *partition))
+            .map(|e| e.offset())
+        {
+            p.next = p.next.max(pos);
+        }
+        let next = p.next.max(low);
+        lag += (high - next).max(0);
+    }
+    Ok(lag)
+}
+
+fn publish(shared: &Shared, view: PolicyView) {
+    let revision = view.revision;
+    shared.cell.set(view);
+    shared.lock().stats.revision = revision;
+    shared.changed.notify_all();
+}
+
+fn mark_fresh(shared: &Shared, lag: i64) {
+    let mut st = shared.lock();
+    let was_stale = st.stale_logged;
+    let first = !st.stats.caught_up;
+    st.last_fresh = Some(Instant::now());
+    st.requested = None;
+    st.stale_logged = false;
+    st.stats.lag = lag;
+    st.stats.caught_up = true;
+    let stats = st.stats.clone();
+    drop(st);
+    shared.changed.notify_all();
+    if first || was_stale {
+        let msg = if first {
+            "policy stream caught up"
+        } else {
+            "policy view fresh again"
+        };
+        log(
+            shared.log_level,
+            LogLevel::Info,
+            json!({"msg": msg, "revision": stats.revision, "applied": stats.applied, "since_start_ms": shared.started.elapsed().as_millis() as u64}),
+        );
+        emit_metrics(shared, &stats, 0);
+    }
+}
+
+fn mark_unreachable(shared: &Shared, error: &str) {
+    let mut st = shared.lock();
+    let staleness = st
+        .last_fresh
+        .unwrap_or(shared.started)
+        .elapsed()
+        .as_millis() as u64;
+    let max = shared.cfg.max_staleness_ms;
+    let newly_stale = !st.stale_logged && staleness > max;
+    if newly_stale {
+        st.stale_logged = true;
+    }
+    let stats = st.stats.clone();
+    drop(st);
+    if newly_stale {
+        log(
+            shared.log_level,
+            LogLevel::Warn,
+            json!({"msg": "policy view stale: Kafka unreachable; deciding on the last known good policy", "error": error, "staleness_ms": staleness, "revision": stats.revision}),
+        );
+        emit_metrics(shared, &stats, staleness);
+    }
+}
+
+fn record(shared: &Shared, outcome: &Applied, topic: &str, partition: i32, offset: i64) {
+    let mut st = shared.lock();
+    match outcome {
+        Applied::Rejected { reason, detail } => {
+            *st.stats.rejected.entry(*reason).or_default() += 1;
+            drop(st);
+            log(
+                shared.log_level,
+                LogLevel::Warn,
+                json!({"msg": "policy event rejected", "topic": topic, "partition": partition, "offset": offset, "reason": reason, "detail": detail}),
+            );
+            let m = emf(
+                unix_millis(),
+                &[("Topic", topic), ("Rejection", reason.as_str())],
+                &[("PolicyEventsRejected", 1.0, "Count")],
+            );
+            if shared.log_level >= LogLevel::Info {
+                println!("{m}");
+            }
+        }
+        other => {
+            st.stats.applied += 1;
+            drop(st);
+            let (kind, id) = match other {
+                Applied::Upserted { kind, id, .. }
+                | Applied::Deleted { kind, id, .. }
+                | Applied::Tombstone { kind, id } => (kind.as_str(), id.as_str()),
+                Applied::Rejected { .. } => ("", ""),
+            };
+            log(
+                shared.log_level,
+                LogLevel::Debug,
+                json!({"msg": "policy event applied", "partition": partition, "offset": offset, "kind": kind, "id": id}),
+            );
+        }
+    }
+}
+
+fn emit_metrics(shared: &Shared, stats: &StreamStats, staleness_ms: u64) {
+    if shared.log_level < LogLevel::Info {
+        return;
+    }
+    let rejected: u64 = stats.rejected.values().sum();
+    let m = emf(
+        unix_millis(),
+        &[("Topic", shared.cfg.topic.as_str())],
+        &[
+            ("PolicyRevision", stats.revision as f64, "None"),
+            ("PolicyStalenessMs", staleness_ms as f64, "Milliseconds"),
+            ("PolicyLag", stats.lag as f64, "Count"),
+            ("PolicyEventsApplied", stats.applied as f64, "Count"),
+            ("PolicyEventsRejectedTotal", rejected as f64, "Count"),
+        ],
+    );
+    println!("{m}");
+}

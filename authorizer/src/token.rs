@@ -1,0 +1,263 @@
+//! Bearer-token verification: the token checks of the decision, in the order the
+//! conformance README fixes (structure, issuer, algorithm, key, signature, time, audience).
+//!
+//! Keys come only from the policy: `jku`, `x5u`, `x5c` and an embedded `jwk` are never used
+//! to find a key. Claims are read once; signature checking is `jsonwebtoken`'s.
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use jsonwebtoken::Algorithm;
+use serde::Deserialize;
+use serde_json::{Map, Value};
+
+use crate::decision::Reason;
+use crate::keys::supported_algorithm;
+use crate::policy::{Issuer, KeyStatus, PolicyView};
+
+/// Tokens longer than this are refused before anything is decoded.
+pub const MAX_TOKEN_BYTES: usize = 8 * 1024;
+
+/// A token whose signature, time window and audience have been checked.
+#[derive(Debug)]
+pub struct VerifiedToken<'v> {
+    pub issuer: &'v Issuer,
+    pub claims: Map<String, Value>,
+    pub alg: Algorithm,
+    pub kid: String,
+}
+
+#[derive(Deserialize)]
+struct Header {
+    alg: Option<Value>,
+    kid: Option<Value>,
+    crit: Option<Value>,
+}
+
+fn is_b64url(segment: &str) -> bool {
+    segment
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+fn decode_json<T: serde::de::DeserializeOwned>(segment: &str) -> Option<T> {
+    let bytes = URL_SAFE_NO_PAD.decode(segment).ok()?;
+    serde_json::from_slice(&bytes).ok()
+}
+
+/// The step-by-step record of a verification, for `authz explain`.
+pub type Trace = Vec<(&'static str, String)>;
+
+/// Verifies `token` against the policy at time `now` (Unix seconds).
+pub fn verify<'v>(
+    token: &str,
+    view: &'v PolicyView,
+    now: i64,
+    mut trace: Option<&mut Trace>,
+) -> Result<VerifiedToken<'v>, Reason> {
+    let mut note = |step: &'static str, what: String| {
+        if let Some(t) = trace.as_deref_mut() {
+            t.push((step, what));
+        }
+    };
+
+    // Structure: size first, then exactly three base64url segments, a JSON header and a
+    // JSON object payload; `crit` names extensions we do not implement, so any is refused.
+    if token.len() > MAX_TOKEN_BYTES {
+        note(
+            "malformed_token",
+            format!(
+                "token is {} bytes, over the {MAX_TOKEN_BYTES}-byte limit",
+                token.len()
+            ),
+        );
+        return Err(Reason::MalformedToken);
+    }
+    let mut parts = token.splitn(4, '.');
+    let (Some(h64), Some(p64), Some(s64), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        note(
+            "malformed_token",
+            "not three dot-separated segments (a compact JWS)".into(),
+        );
+        return Err(Reason::MalformedToken);
+    };
+    // An empty signature is still a decodable JWS (the unsecured `alg: none` form); the
+    // algorithm check refuses it.
+    if h64.is_empty() || p64.is_empty() || !is_b64url(h64) || !is_b64url(p64) || !is_b64url(s64) {
+        note(
+            "malformed_token",
+            "header or payload is empty, or a segment is not base64url".into(),
+        );
+        return Err(Reason::MalformedToken);
+    }
+    let (Some(header), Some(claims)) = (
+        decode_json::<Header>(h64),
+        decode_json::<Map<String, Value>>(p64),
+    ) else {
+        note(
+            "malformed_token",
+            "header or payload is not a JSON object".into(),
+        );
+        return Err(Reason::MalformedToken);
+    };
+    if header.crit.is_some() {
+        note(
+            "malformed_token",
+            "header has `crit`; no critical extensions are implemented".into(),
+        );
+        return Err(Reason::MalformedToken);
+    }
+    let Some(Value::String(alg_name)) = header.alg else {
+        note("malformed_token", "header has no `alg` string".into());
+        return Err(Reason::MalformedToken);
+    };
+    note(
+        "structure",
+        "compact JWS with JSON header and payload".into(),
+    );
+
+    let iss = claims
+        .get("iss")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    let Some(issuer) = view.issuer_by_url(iss) else {
+        note(
+            "unknown_issuer",
+            format!("`iss` {:?} names no issuer in the policy", iss),
+        );
+        return Err(Reason::UnknownIssuer);
+    };
+    note("issuer", format!("issuer \"{}\"", issuer.doc.id));
+
+    let alg = match supported_algorithm(&alg_name) {
+        Some(alg) if issuer.algorithms.contains(&alg) => alg,
+        _ => {
+            note(
+                "disallowed_algorithm",
+                format!(
+                    "`alg` \"{alg_name}\" is not in the issuer's allow-list {:?}",
+                    issuer.doc.algorithms
+                ),
+            );
+            return Err(Reason::DisallowedAlgorithm);
+        }
+    };
+    note("algorithm", format!("{alg_name} is allowed"));
+
+    let kid = match &header.kid {
+        Some(Value::String(kid)) => kid.as_str(),
+        _ => "",
+    };
+    let Some(key) = issuer.keys.get(kid) else {
+        note(
+            "unknown_key",
+            format!("`kid` {kid:?} names no key of issuer \"{}\"", issuer.doc.id),
+        );
+        return Err(Reason::UnknownKey);
+    };
+    if key.status == KeyStatus::Revoked {
+        note("revoked_key", format!("key \"{kid}\" is revoked"));
+        return Err(Reason::RevokedKey);
+    }
+    note(
+        "key",
+        format!("key \"{kid}\" is {:?}", key.status).to_lowercase(),
+    );
+
+    let signing_input_len = h64.len() + 1 + p64.len();
+    let message = &token.as_bytes()[..signing_input_len];
+    let valid = key.public.accepts(alg)
+        && jsonwebtoken::crypto::verify(s64, message, &key.public.key, alg).unwrap_or(false);
+    if !valid {
+        note(
+            "bad_signature",
+            format!("signature does not verify with key \"{kid}\" and {alg_name}"),
+        );
+        return Err(Reason::BadSignature);
+    }
+    note("signature", "verifies".into());
+
+    let leeway = issuer.doc.leeway_seconds as f64;
+    let now_f = now as f64;
+    // `exp` must be a number: a string or missing `exp` is an expired token, never "no expiry".
+    match claims.get("exp").and_then(Value::as_f64) {
+        Some(exp) if exp + leeway >= now_f => note(
+            "expiry",
+            format!("exp {exp} is not past now {now} (leeway {leeway}s)"),
+        ),
+        Some(exp) => {
+            note(
+                "expired",
+                format!("exp {exp} is past now {now} beyond the {leeway}s leeway"),
+            );
+            return Err(Reason::Expired);
+        }
+        None => {
+            note("expired", "`exp` is missing or not a number".into());
+            return Err(Reason::Expired);
+        }
+    }
+    match claims.get("nbf") {
+        None => {}
+        Some(nbf) => match nbf.as_f64() {
+            Some(nbf) if nbf - leeway <= now_f => {
+                note("not_before", format!("nbf {nbf} is not after now"))
+            }
+            _ => {
+                note(
+                    "not_yet_valid",
+                    format!("nbf {nbf} is after now {now} beyond the {leeway}s leeway"),
+                );
+                return Err(Reason::NotYetValid);
+            }
+        },
+    }
+    let audience_ok = match claims.get("aud") {
+        Some(Value::String(aud)) => issuer.audiences.contains(aud),
+        Some(Value::Array(auds)) => auds
+            .iter()
+            .filter_map(Value::as_str)
+            .any(|a| issuer.audiences.contains(a)),
+        _ => false,
+    };
+    if !audience_ok {
+        note(
+            "wrong_audience",
+            format!(
+                "`aud` {} is not among {:?}",
+                claims.get("aud").unwrap_or(&Value::Null),
+                issuer.doc.audiences
+            ),
+        );
+        return Err(Reason::WrongAudience);
+    }
+    note("audience", "matches".into());
+    Ok(VerifiedToken {
+        issuer,
+        claims,
+        alg,
+        kid: kid.to_string(),
+    })
+}
+
+/// The client named by the token: the first of the issuer's `client_id_claims` present as a string.
+pub fn client_id<'t>(token: &'t VerifiedToken<'_>) -> Option<&'t str> {
+    token
+        .issuer
+        .doc
+        .client_id_claims
+        .iter()
+        .find_map(|c| token.claims.get(c).and_then(Value::as_str))
+        .filter(|s| !s.is_empty())
+}
+
+/// The scopes the token carries: `scope` (space-separated) if present, else `scp` (array or
+/// space-separated string).
+pub fn token_scopes(claims: &Map<String, Value>) -> Vec<&str> {
+    match claims.get("scope").or_else(|| claims.get("scp")) {
+        Some(Value::String(s)) => s.split_ascii_whitespace().collect(),
+        Some(Value::Array(items)) => items.iter().filter_map(Value::as_str).collect(),
+        _ => Vec::new(),
+    }
+}

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Installs what `make test` needs, idempotently; on a machine that already has a tool it
+# uses it, on a fresh one it installs from the package registries this project may use.
+set -euo pipefail
+: "${TOOLS_BIN:?run through make}"
+mkdir -p "$TOOLS_BIN"
+have() { command -v "$1" >/dev/null 2>&1; }
+
+# Rust components used by `make lint`.
+if have rustup; then
+  rustup component list --installed 2>/dev/null | grep -q '^clippy' || rustup component add clippy
+  rustup component list --installed 2>/dev/null | grep -q '^rustfmt' || rustup component add rustfmt
+fi
+
+# Each part of the repo installs its own tools; those scripts are idempotent too.
+for part in scripts/tools-*.sh; do
+  [ -f "$part" ] && bash "$part"
+done
+echo "tools: done"
