@@ -12,6 +12,10 @@ export TOOLS_BIN        ?= $(CACHE_DIR)/bin
 export KAFKA_HOME_CACHE ?= $(CACHE_DIR)/kafka
 export KAFKA_BOOTSTRAP  ?= 127.0.0.1:9092
 export PATH := $(TOOLS_BIN):$(HOME)/.cargo/bin:$(PATH)
+# librdkafka's cmake build needs an (empty) <curl/curl.h> (see authorizer/.cargo/config.toml).
+# A path that is the same in every clone keeps the C dependencies' build cache warm.
+export C_INCLUDE_PATH := $(CACHE_DIR)/stub-include
+$(shell mkdir -p $(CACHE_DIR)/stub-include/curl && touch $(CACHE_DIR)/stub-include/curl/curl.h)
 
 CARGO      := cargo
 CRATE      := authorizer

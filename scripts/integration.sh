@@ -1,3 +1,19 @@
 #!/usr/bin/env bash
-# Placeholder until this part lands.
-echo "integration: nothing here yet"
+# `make integration`: the policy-stream tests against a real Kafka broker. Starts the
+# broker (scripts/kafka.sh), runs the ignored-by-default tests in authorizer/tests/
+# stream_kafka.rs one at a time (one of them stops and restarts the broker), stops it.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export KAFKA_BOOTSTRAP="${KAFKA_BOOTSTRAP:-127.0.0.1:9092}"
+export KAFKA_SCRIPT="$PWD/scripts/kafka.sh"
+
+started=0
+if ! bash scripts/kafka.sh status >/dev/null 2>&1; then
+  started=1
+fi
+cleanup() { [ "$started" = 1 ] && bash scripts/kafka.sh down >/dev/null 2>&1 || true; }
+trap cleanup EXIT INT TERM
+bash scripts/kafka.sh up >/dev/null
+
+cd authorizer
+cargo test --release --locked --test stream_kafka -- --ignored --test-threads=1 --nocapture

@@ -58,6 +58,8 @@ struct Shared {
     state: Mutex<SyncState>,
     changed: Condvar,
     stop: AtomicBool,
+    /// While set, the thread does nothing, as during a Lambda freeze.
+    paused: AtomicBool,
     started: Instant,
 }
 
@@ -89,6 +91,7 @@ impl LiveStream {
             state: Mutex::new(SyncState::default()),
             changed: Condvar::new(),
             stop: AtomicBool::new(false),
+            paused: AtomicBool::new(false),
             started: Instant::now(),
         });
         let worker = shared.clone();
@@ -112,6 +115,33 @@ impl LiveStream {
     /// Stops the thread (tests; a Lambda just ends).
     pub fn stop(&self) {
         self.shared.stop.store(true, Ordering::Relaxed);
+    }
+
+    /// Stops (`true`) or resumes all stream work, as a Lambda freeze and thaw do; for tests
+    /// and tools that need to reproduce a freeze inside one process.
+    pub fn set_paused(&self, paused: bool) {
+        self.shared.paused.store(paused, Ordering::Relaxed);
+    }
+
+    /// Waits until the view in force satisfies `ready`, up to `timeout`.
+    pub fn wait_view(&self, ready: impl Fn(&PolicyView) -> bool, timeout: Duration) -> bool {
+        let deadline = Instant::now() + timeout;
+        let mut st = self.shared.lock();
+        loop {
+            if self.shared.cell.get().is_some_and(|v| ready(&v)) {
+                return true;
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return false;
+            }
+            st = self
+                .shared
+                .changed
+                .wait_timeout(st, left)
+                .map(|(g, _)| g)
+                .unwrap_or_else(|p| p.into_inner().0);
+        }
     }
 
     /// Waits until the stream has been caught up at least once, up to `timeout`.
@@ -230,9 +260,13 @@ fn run(shared: Arc<Shared>, baked: Option<PolicyView>) {
     let mut progress: HashMap<i32, Progress> = HashMap::new();
     let mut rebuilding = false;
     let mut dirty = false;
-    let mut last_check = Instant::now() - Duration::from_secs(3600);
+    let mut last_check: Option<Instant> = None;
     let poll = Duration::from_millis(5);
     while !shared.stop.load(Ordering::Relaxed) {
+        if shared.paused.load(Ordering::Relaxed) {
+            std::thread::sleep(Duration::from_millis(5));
+            continue;
+        }
         if partitions.is_empty() {
             match assign_all(&consumer, &cfg.topic) {
                 Ok(p) => {
@@ -253,14 +287,12 @@ fn run(shared: Arc<Shared>, baked: Option<PolicyView>) {
         }
         // Frozen (or cut off) longer than tombstones live: deletes may have been compacted
         // away unseen, so resuming could keep a deleted entity forever. Rebuild from 0.
-        let since_fresh = shared.lock().last_fresh.map(|t| t.elapsed());
-        if since_fresh.is_some_and(|d| d > Duration::from_millis(cfg.tombstone_retention_ms))
-            && !rebuilding
-        {
+        let since_fresh = shared.lock().last_fresh.unwrap_or(shared.started).elapsed();
+        if since_fresh > Duration::from_millis(cfg.tombstone_retention_ms) && !rebuilding {
             log(
                 level,
                 LogLevel::Warn,
-                json!({"msg": "view older than the topic's tombstone retention; rebuilding from offset 0", "age_ms": since_fresh.map(|d| d.as_millis() as u64)}),
+                json!({"msg": "view older than the topic's tombstone retention; rebuilding from offset 0", "age_ms": since_fresh.as_millis() as u64}),
             );
             replica.reset();
             if let Err(e) = assign_from_beginning(&consumer, &cfg.topic, &partitions) {
@@ -312,8 +344,8 @@ fn run(shared: Arc<Shared>, baked: Option<PolicyView>) {
         }
         let requested = shared.lock().requested.is_some();
         let check_every = Duration::from_millis((cfg.max_staleness_ms / 2).max(10));
-        if requested || last_check.elapsed() >= check_every {
-            last_check = Instant::now();
+        if requested || last_check.is_none_or(|t| t.elapsed() >= check_every) {
+            last_check = Some(Instant::now());
             let timeout = if requested {
                 Duration::from_millis(cfg.sync_budget_ms.max(20))
             } else {
@@ -421,8 +453,11 @@ fn caught_up(
 
 fn publish(shared: &Shared, view: PolicyView) {
     let revision = view.revision;
+    // Set under the state lock so `wait_view` cannot miss the notification.
+    let mut st = shared.lock();
     shared.cell.set(view);
-    shared.lock().stats.revision = revision;
+    st.stats.revision = revision;
+    drop(st);
     shared.changed.notify_all();
 }
 

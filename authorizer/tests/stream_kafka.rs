@@ -1,0 +1,778 @@
+//! The policy stream against a real Apache Kafka broker, through the library's runtime
+//! (`Authorizer` + `stream::start`, the same code `bootstrap` runs) and the `authz` binary.
+//!
+//! Needs a broker: `make integration` starts one and runs these with `--ignored`.
+//! `KAFKA_BOOTSTRAP` names it (default 127.0.0.1:9092); `KAFKA_SCRIPT` is the script that
+//! stops and starts it for the outage test.
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use authorizer::config::{Config, KafkaAuth, LogLevel, StreamConfig};
+use authorizer::policy::{load_policy_value, EntityKind, PolicyView};
+use authorizer::runtime::Authorizer;
+use authorizer::signing::SigningKey;
+use authorizer::stream::event::{encode_value, Op, PolicyEvent, Rejection, EVENT_SCHEMA};
+use authorizer::stream::publish::{
+    create_topic, read_records, send_raw, tombstone, topic_state, verdicts,
+};
+use authorizer::stream::replica::Replica;
+use authorizer::stream::{self, LiveStream};
+use jsonwebtoken::Algorithm;
+use serde_json::{json, Value};
+
+const ISS: &str = "https://idp.test";
+const AUD: &str = "https://api.test";
+const WAIT: Duration = Duration::from_secs(30);
+
+fn brokers() -> String {
+    std::env::var("KAFKA_BOOTSTRAP").unwrap_or_else(|_| "127.0.0.1:9092".into())
+}
+
+fn stream_config(topic: &str, brokers: &str) -> StreamConfig {
+    StreamConfig {
+        brokers: Some(brokers.to_string()),
+        msk_cluster_arn: None,
+        topic: topic.to_string(),
+        auth: KafkaAuth::Plaintext,
+        group_prefix: "gateway-authz-test".into(),
+        username: None,
+        password: None,
+        max_staleness_ms: 1000,
+        sync_budget_ms: 50,
+        tombstone_retention_ms: 86_400_000,
+    }
+}
+
+fn new_topic(name: &str) -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    let topic = format!("it-{name}-{}-{nanos}", std::process::id());
+    create_topic(
+        &stream_config(&topic, &brokers()),
+        &brokers(),
+        1,
+        1,
+        86_400_000,
+        Duration::from_secs(20),
+    )
+    .expect("create topic");
+    topic
+}
+
+/// A token signing key and the policy that trusts it.
+struct World {
+    token_key: SigningKey,
+    publisher: Option<SigningKey>,
+}
+
+impl World {
+    fn new(signed: bool) -> Self {
+        World {
+            token_key: SigningKey::generate("tk-1", Algorithm::ES256).expect("key"),
+            publisher: signed
+                .then(|| SigningKey::generate("portal-1", Algorithm::EdDSA).expect("key")),
+        }
+    }
+
+    fn policy(&self, revision: u64, clients: &[(&str, &str)]) -> Value {
+        let publishers: Vec<Value> = self
+            .publisher
+            .iter()
+            .map(|k| json!({"kid": k.kid, "jwk": k.public_jwk()}))
+            .collect();
+        json!({
+            "schema": "gateway-policy/v1", "revision": revision,
+            "issuers": [{"id": "idp", "issuer": ISS, "audiences": [AUD], "algorithms": ["ES256"], "keys": [{"kid": "tk-1", "status": "active", "jwk": self.token_key.public_jwk()}]}],
+            "clients": clients.iter().map(|(id, status)| json!({"id": id, "status": status, "scopes": ["orders:read"]})).collect::<Vec<_>>(),
+            "apis": [{"id": "orders", "routes": [{"route": "GET /orders", "scopes": ["orders:read"]}]}],
+            "publishers": publishers,
+        })
+    }
+
+    fn event(&self, client: &str) -> Value {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs() as i64)
+            .unwrap_or(0);
+        let token = self.token_key.sign(&json!({"iss": ISS, "aud": AUD, "client_id": client, "scope": "orders:read", "exp": now + 600}), &json!({})).expect("sign");
+        json!({"version": "2.0", "type": "REQUEST", "routeArn": "arn:aws:execute-api:eu-west-1:1:api/$default/GET/orders",
+               "headers": {"authorization": format!("Bearer {token}")}, "requestContext": {"http": {"method": "GET"}}})
+    }
+}
+
+fn view(policy: &Value) -> PolicyView {
+    load_policy_value(policy).expect("valid policy")
+}
+
+fn start(baked: &Value, cfg: StreamConfig) -> (Authorizer, LiveStream) {
+    let level = if std::env::var_os("AUTHZ_TEST_LOG").is_some() {
+        LogLevel::Debug
+    } else {
+        LogLevel::Error
+    };
+    let config = Config {
+        api_id: "orders".into(),
+        policy_file: String::new(),
+        log_level: level,
+        stream: Some(cfg),
+    };
+    let (authorizer, live) = stream::start(Authorizer::new(config, Some(view(baked))));
+    (authorizer, live.expect("stream configured"))
+}
+
+fn decide(a: &Authorizer, event: &Value) -> (bool, String, bool) {
+    let r = a.handle(event, "test");
+    (
+        r["isAuthorized"] == true,
+        r["context"]["reason"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string(),
+        r["context"]["stale"] == true,
+    )
+}
+
+fn write_policy(dir: &std::path::Path, name: &str, policy: &Value) -> std::path::PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, policy.to_string()).expect("write policy");
+    p
+}
+
+fn authz(args: &[&str]) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_authz"))
+        .args(args)
+        .output()
+        .expect("run authz");
+    assert!(
+        out.status.success(),
+        "authz {args:?} failed: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn tmpdir(name: &str) -> std::path::PathBuf {
+    let d = std::env::temp_dir().join(format!("authz-it-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&d).expect("tmp dir");
+    d
+}
+
+/// Deletes the topic and creates it again, empty (retrying while the deletion completes).
+fn recreate_topic(topic: &str) {
+    use rdkafka::admin::{AdminClient, AdminOptions};
+    use rdkafka::client::DefaultClientContext;
+    use rdkafka::config::ClientConfig;
+    let admin: AdminClient<DefaultClientContext> = ClientConfig::new()
+        .set("bootstrap.servers", brokers())
+        .create()
+        .expect("admin client");
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    rt.block_on(admin.delete_topics(&[topic], &AdminOptions::new()))
+        .expect("delete topic");
+    let deadline = Instant::now() + WAIT;
+    loop {
+        match create_topic(
+            &stream_config(topic, &brokers()),
+            &brokers(),
+            1,
+            1,
+            86_400_000,
+            Duration::from_secs(10),
+        ) {
+            Ok(()) => return,
+            Err(e) if Instant::now() < deadline => {
+                let _ = e;
+                std::thread::sleep(Duration::from_millis(200));
+            }
+            Err(e) => panic!("recreate {topic}: {e}"),
+        }
+    }
+}
+
+fn signed_event(
+    key: Option<&SigningKey>,
+    kind: EntityKind,
+    id: &str,
+    revision: u64,
+    op: Op,
+    data: Option<Value>,
+) -> String {
+    let e = PolicyEvent {
+        schema: EVENT_SCHEMA.into(),
+        kind: kind.as_str().into(),
+        id: id.into(),
+        revision,
+        op,
+        issued_at: None,
+        data,
+    };
+    encode_value(&e, key).expect("encode")
+}
+
+#[test]
+#[ignore = "needs a Kafka broker: make integration"]
+fn cold_start_serves_the_baked_policy_before_the_stream_and_then_applies_it() {
+    let w = World::new(false);
+    let topic = new_topic("cold");
+    let b = brokers();
+    // The stream says the client is suspended; the baked policy says active.
+    let suspended = json!({"id": "app", "status": "suspended", "scopes": ["orders:read"]});
+    send_raw(
+        &stream_config(&topic, &b),
+        &b,
+        &[(
+            Some("client/app".into()),
+            Some(signed_event(
+                None,
+                EntityKind::Client,
+                "app",
+                5,
+                Op::Upsert,
+                Some(suspended),
+            )),
+        )],
+        WAIT,
+    )
+    .expect("send");
+    let mut cfg = stream_config(&topic, &b);
+    cfg.sync_budget_ms = 0; // decide at once, before any catch-up
+    let (a, live) = start(&w.policy(1, &[("app", "active")]), cfg);
+    let (allowed, reason, stale) = decide(&a, &w.event("app"));
+    assert!(
+        allowed && reason == "ok" && stale,
+        "first decision is the baked policy's, flagged stale: {reason} stale={stale}"
+    );
+    assert!(live.wait_caught_up(WAIT), "stream caught up");
+    assert!(live.wait_view(|v| v.client("app").is_some_and(|c| !c.active), WAIT));
+    let (allowed, reason, _) = decide(&a, &w.event("app"));
+    assert!(!allowed && reason == "client_suspended", "{reason}");
+    live.stop();
+}
+
+#[test]
+#[ignore = "needs a Kafka broker: make integration"]
+fn a_client_suspended_with_authz_publish_is_denied() {
+    let w = World::new(false);
+    let topic = new_topic("suspend");
+    let b = brokers();
+    let dir = tmpdir("suspend");
+    let active = w.policy(1, &[("app", "active")]);
+    let file = write_policy(&dir, "active.json", &active);
+    authz(&[
+        "publish",
+        "--brokers",
+        &b,
+        "--topic",
+        &topic,
+        file.to_str().unwrap_or_default(),
+    ]);
+    let (a, live) = start(&active, stream_config(&topic, &b));
+    assert!(live.wait_caught_up(WAIT));
+    assert!(decide(&a, &w.event("app")).0, "allowed while active");
+
+    let suspended = w.policy(1, &[("app", "suspended")]);
+    let file = write_policy(&dir, "suspended.json", &suspended);
+    let dry = authz(&[
+        "publish",
+        "--dry-run",
+        "--brokers",
+        &b,
+        "--topic",
+        &topic,
+        file.to_str().unwrap_or_default(),
+    ]);
+    assert!(dry.contains("change  client/app"), "{dry}");
+    let t0 = Instant::now();
+    authz(&[
+        "publish",
+        "--brokers",
+        &b,
+        "--topic",
+        &topic,
+        file.to_str().unwrap_or_default(),
+    ]);
+    let published = t0.elapsed();
+    assert!(
+        live.wait_view(|v| v.client("app").is_some_and(|c| !c.active), WAIT),
+        "suspension applied"
+    );
+    let applied = t0.elapsed();
+    let (allowed, reason, _) = decide(&a, &w.event("app"));
+    assert!(!allowed && reason == "client_suspended", "{reason}");
+    println!("suspension: authz publish took {published:?}; denied {applied:?} after the publish started");
+    // Publishing the same document again changes nothing.
+    let again = authz(&[
+        "publish",
+        "--brokers",
+        &b,
+        "--topic",
+        &topic,
+        file.to_str().unwrap_or_default(),
+    ]);
+    assert!(again.contains("up to date"), "{again}");
+    live.stop();
+}
+
+#[test]
+#[ignore = "needs a Kafka broker: make integration"]
+fn cold_start_with_the_broker_down_serves_the_baked_policy() {
+    let w = World::new(false);
+    // Nothing listens on port 1.
+    let (a, live) = start(
+        &w.policy(1, &[("app", "active")]),
+        stream_config("gateway-policy.v1", "127.0.0.1:1"),
+    );
+    for _ in 0..3 {
+        let t = Instant::now();
+        let (allowed, reason, stale) = decide(&a, &w.event("app"));
+        assert!(allowed && reason == "ok" && stale, "{reason} stale={stale}");
+        println!("decision with the broker down took {:?}", t.elapsed());
+    }
+    let (allowed, reason, _) = decide(&a, &w.event("ghost"));
+    assert!(
+        !allowed && reason == "unknown_client",
+        "the baked policy still denies what it denies: {reason}"
+    );
+    live.stop();
+}
+
+#[test]
+#[ignore = "needs a Kafka broker: make integration"]
+fn bad_events_are_skipped_counted_and_never_block_the_next() {
+    let w = World::new(true);
+    let publisher = w.publisher.as_ref().expect("signed world");
+    let forger = SigningKey::generate("portal-1", Algorithm::EdDSA).expect("key");
+    let topic = new_topic("poison");
+    let b = brokers();
+    let baked = w.policy(10, &[("app", "active")]);
+    let (a, live) = start(&baked, stream_config(&topic, &b));
+    assert!(live.wait_caught_up(WAIT));
+    let suspend = json!({"id": "app", "status": "suspended", "scopes": ["orders:read"]});
+    let mut v2 = serde_json::to_value(PolicyEvent {
+        schema: "gateway-policy-event/v2".into(),
+        kind: "client".into(),
+        id: "app".into(),
+        revision: 21,
+        op: Op::Upsert,
+        issued_at: None,
+        data: Some(suspend.clone()),
+    })
+    .expect("json");
+    v2["schema"] = json!("gateway-policy-event/v2");
+    let v2_signed = publisher
+        .sign_with_header(&json!({"alg": "EdDSA", "kid": publisher.kid}), &v2)
+        .expect("sign");
+    let records = vec![
+        (
+            Some("client/app".to_string()),
+            Some("neither json nor a jws".to_string()),
+        ),
+        (
+            Some("client/app".to_string()),
+            Some(signed_event(
+                None,
+                EntityKind::Client,
+                "app",
+                22,
+                Op::Upsert,
+                Some(suspend.clone()),
+            )),
+        ),
+        (
+            Some("client/app".to_string()),
+            Some(signed_event(
+                Some(&forger),
+                EntityKind::Client,
+                "app",
+                23,
+                Op::Upsert,
+                Some(suspend.clone()),
+            )),
+        ),
+        (Some("client/app".to_string()), Some(v2_signed)),
+        (
+            Some("client/app".to_string()),
+            Some(signed_event(
+                Some(publisher),
+                EntityKind::Client,
+                "app",
+                9,
+                Op::Upsert,
+                Some(suspend.clone()),
+            )),
+        ),
+        (Some("not-a-key".to_string()), Some("{}".to_string())),
+        (
+            Some("client/other".to_string()),
+            Some(signed_event(
+                Some(publisher),
+                EntityKind::Client,
+                "app",
+                24,
+                Op::Upsert,
+                Some(suspend.clone()),
+            )),
+        ),
+        // A good event after all the bad ones: it must still be applied.
+        (
+            Some("client/late".to_string()),
+            Some(signed_event(
+                Some(publisher),
+                EntityKind::Client,
+                "late",
+                30,
+                Op::Upsert,
+                Some(json!({"id": "late", "status": "active", "scopes": []})),
+            )),
+        ),
+    ];
+    send_raw(&stream_config(&topic, &b), &b, &records, WAIT).expect("send");
+    assert!(
+        live.wait_revision(30, WAIT),
+        "the good event after the poison was applied"
+    );
+    let stats = live.stats();
+    let count = |r: Rejection| stats.rejected.get(&r).copied().unwrap_or(0);
+    assert_eq!(count(Rejection::Malformed), 1, "{stats:?}");
+    assert_eq!(count(Rejection::Unsigned), 1, "{stats:?}");
+    assert_eq!(count(Rejection::BadSignature), 1, "{stats:?}");
+    assert_eq!(count(Rejection::UnknownSchema), 1, "{stats:?}");
+    assert_eq!(count(Rejection::StaleRevision), 1, "{stats:?}");
+    assert_eq!(count(Rejection::BadKey), 1, "{stats:?}");
+    assert_eq!(count(Rejection::KeyMismatch), 1, "{stats:?}");
+    let (allowed, reason, _) = decide(&a, &w.event("app"));
+    assert!(
+        allowed && reason == "ok",
+        "no rejected event changed the view: {reason}"
+    );
+    live.stop();
+}
+
+#[test]
+#[ignore = "needs a Kafka broker: make integration"]
+fn replaying_the_topic_twice_gives_the_same_view_and_a_tombstone_deletes() {
+    let w = World::new(false);
+    let topic = new_topic("replay");
+    let b = brokers();
+    let cfg = stream_config(&topic, &b);
+    let dir = tmpdir("replay");
+    let p1 = write_policy(
+        &dir,
+        "p1.json",
+        &w.policy(1, &[("a", "active"), ("b", "active"), ("c", "suspended")]),
+    );
+    authz(&[
+        "publish",
+        "--brokers",
+        &b,
+        "--topic",
+        &topic,
+        p1.to_str().unwrap_or_default(),
+    ]);
+    let p2 = write_policy(
+        &dir,
+        "p2.json",
+        &w.policy(1, &[("a", "suspended"), ("c", "active")]),
+    );
+    authz(&[
+        "publish",
+        "--brokers",
+        &b,
+        "--topic",
+        &topic,
+        p2.to_str().unwrap_or_default(),
+    ]);
+    let (_, records) = read_records(&cfg, &b, true, WAIT).expect("read");
+    let mut replica = Replica::new(None);
+    verdicts(&mut replica, &records);
+    let once = replica.view().expect("view").to_document();
+    verdicts(&mut replica, &records);
+    let twice = replica.view().expect("view").to_document();
+    assert_eq!(once, twice, "a second replay changes nothing");
+    assert!(
+        once.clients.iter().all(|c| c.id != "b"),
+        "b was deleted by the second publish"
+    );
+
+    // The authorizer reads the same state.
+    let (_, live) = start(&w.policy(1, &[]), cfg.clone());
+    assert!(live.wait_caught_up(WAIT));
+    assert!(live.wait_view(
+        |v| v.client("a").is_some_and(|c| !c.active) && v.client("b").is_none(),
+        WAIT
+    ));
+
+    // A tombstone forgets the key.
+    tombstone(&cfg, &b, EntityKind::Client, "c", WAIT).expect("tombstone");
+    assert!(
+        live.wait_view(|v| v.client("c").is_none(), WAIT),
+        "tombstone deleted client c"
+    );
+    assert_eq!(
+        topic_state(&read_records(&cfg, &b, true, WAIT).expect("read").1)
+            .latest
+            .keys()
+            .filter(|(k, _)| *k == EntityKind::Client)
+            .count(),
+        2
+    );
+    live.stop();
+}
+
+#[test]
+#[ignore = "needs a Kafka broker: make integration"]
+fn a_publisher_key_rotates_through_the_stream() {
+    let w = World::new(true);
+    let k1 = w.publisher.as_ref().expect("signed world");
+    let k2 = SigningKey::generate("portal-2", Algorithm::EdDSA).expect("key");
+    let topic = new_topic("rotate");
+    let b = brokers();
+    let dir = tmpdir("rotate");
+    let k1_file = dir.join("k1.key");
+    let k2_file = dir.join("k2.key");
+    std::fs::write(
+        &k1_file,
+        serde_json::to_string(&k1.to_file()).expect("json"),
+    )
+    .expect("write");
+    std::fs::write(
+        &k2_file,
+        serde_json::to_string(&k2.to_file()).expect("json"),
+    )
+    .expect("write");
+    let baked = w.policy(1, &[("app", "active")]);
+    let (a, live) = start(&baked, stream_config(&topic, &b));
+    assert!(live.wait_caught_up(WAIT));
+
+    // 1. Add portal-2, signed by portal-1.
+    let mut both = baked.clone();
+    both["publishers"] =
+        json!([{"kid": k1.kid, "jwk": k1.public_jwk()}, {"kid": k2.kid, "jwk": k2.public_jwk()}]);
+    let f = write_policy(&dir, "both.json", &both);
+    authz(&[
+        "publish",
+        "--brokers",
+        &b,
+        "--topic",
+        &topic,
+        "--signing-key",
+        k1_file.to_str().unwrap_or_default(),
+        f.to_str().unwrap_or_default(),
+    ]);
+    assert!(live.wait_view(|v| v.publisher("portal-2").is_some(), WAIT));
+    // 2. Remove portal-1 and suspend the client, signed by portal-2.
+    let mut only2 = w.policy(1, &[("app", "suspended")]);
+    only2["publishers"] = json!([{"kid": k2.kid, "jwk": k2.public_jwk()}]);
+    let f = write_policy(&dir, "only2.json", &only2);
+    authz(&[
+        "publish",
+        "--brokers",
+        &b,
+        "--topic",
+        &topic,
+        "--signing-key",
+        k2_file.to_str().unwrap_or_default(),
+        f.to_str().unwrap_or_default(),
+    ]);
+    assert!(live.wait_view(
+        |v| v.publisher("portal-1").is_none() && v.client("app").is_some_and(|c| !c.active),
+        WAIT
+    ));
+    assert_eq!(decide(&a, &w.event("app")).1, "client_suspended");
+    // 3. portal-1 is no longer trusted: its events are rejected.
+    let reactivate = json!({"id": "app", "status": "active", "scopes": ["orders:read"]});
+    send_raw(
+        &stream_config(&topic, &b),
+        &b,
+        &[(
+            Some("client/app".into()),
+            Some(signed_event(
+                Some(k1),
+                EntityKind::Client,
+                "app",
+                1000,
+                Op::Upsert,
+                Some(reactivate),
+            )),
+        )],
+        WAIT,
+    )
+    .expect("send");
+    let rejected = || {
+        live.stats()
+            .rejected
+            .get(&Rejection::BadSignature)
+            .copied()
+            .unwrap_or(0)
+    };
+    let deadline = Instant::now() + WAIT;
+    while rejected() == 0 && Instant::now() < deadline {
+        live.wait_revision(u64::MAX, Duration::from_millis(100));
+    }
+    assert_eq!(
+        rejected(),
+        1,
+        "the retired publisher key's event was rejected"
+    );
+    assert_eq!(decide(&a, &w.event("app")).1, "client_suspended");
+    live.stop();
+}
+
+#[test]
+#[ignore = "needs a Kafka broker: make integration"]
+fn a_view_older_than_tombstone_retention_is_rebuilt_from_offset_zero() {
+    let w = World::new(false);
+    let topic = new_topic("rebuild");
+    let b = brokers();
+    let cfg = stream_config(&topic, &b);
+    let ghost = json!({"id": "ghost", "status": "active", "scopes": ["orders:read"]});
+    send_raw(
+        &cfg,
+        &b,
+        &[(
+            Some("client/ghost".into()),
+            Some(signed_event(
+                None,
+                EntityKind::Client,
+                "ghost",
+                5,
+                Op::Upsert,
+                Some(ghost),
+            )),
+        )],
+        WAIT,
+    )
+    .expect("send");
+    let mut fast = cfg.clone();
+    fast.max_staleness_ms = 200;
+    fast.tombstone_retention_ms = 300;
+    let (a, live) = start(&w.policy(1, &[("app", "active")]), fast);
+    assert!(live.wait_caught_up(WAIT));
+    assert!(live.wait_view(|v| v.client("ghost").is_some(), WAIT));
+    // Freeze. Meanwhile the portal deletes `ghost` and compaction removes every trace of it
+    // (its delete and, after delete.retention.ms, its tombstone); the consumer's position is
+    // gone too. Deleting and recreating the topic reproduces exactly that: afterwards the
+    // topic does not mention `ghost` at all.
+    live.set_paused(true);
+    assert!(
+        decide(&a, &w.event("ghost")).0,
+        "still the old view while frozen"
+    );
+    recreate_topic(&topic);
+    let filler = json!({"id": "filler", "status": "active", "scopes": []});
+    send_raw(
+        &cfg,
+        &b,
+        &[(
+            Some("client/filler".into()),
+            Some(signed_event(
+                None,
+                EntityKind::Client,
+                "filler",
+                6,
+                Op::Upsert,
+                Some(filler),
+            )),
+        )],
+        WAIT,
+    )
+    .expect("send");
+    std::thread::sleep(Duration::from_millis(400)); // the rest of the freeze: longer than the retention
+    live.set_paused(false);
+    assert!(
+        live.wait_view(|v| v.client("filler").is_some(), WAIT),
+        "the stream resumed"
+    );
+    assert!(
+        live.wait_view(|v| v.client("ghost").is_none(), WAIT),
+        "rebuilt view has no ghost"
+    );
+    assert!(
+        live.stats().rebuilds >= 1,
+        "the view was rebuilt from offset 0"
+    );
+    let (allowed, reason, _) = decide(&a, &w.event("app"));
+    assert!(allowed, "the baked client survives the rebuild: {reason}");
+    live.stop();
+}
+
+#[test]
+#[ignore = "needs a Kafka broker: make integration"]
+fn outage_decisions_continue_stale_and_the_stream_catches_up_by_itself() {
+    let Ok(script) = std::env::var("KAFKA_SCRIPT") else {
+        panic!("set KAFKA_SCRIPT to scripts/kafka.sh (make integration does)");
+    };
+    let w = World::new(false);
+    let topic = new_topic("outage");
+    let b = brokers();
+    let mut cfg = stream_config(&topic, &b);
+    cfg.max_staleness_ms = 300;
+    let (a, live) = start(
+        &w.policy(1, &[("app", "active"), ("other", "active")]),
+        cfg.clone(),
+    );
+    assert!(live.wait_caught_up(WAIT));
+    let kafka = |cmd: &str| {
+        let ok = Command::new("bash")
+            .arg(&script)
+            .arg(cmd)
+            .status()
+            .is_ok_and(|s| s.success());
+        assert!(ok, "kafka.sh {cmd}");
+    };
+    kafka("stop");
+    // Decisions go on, on the last known good view, flagged stale once it is older than max_staleness.
+    let mut stale_seen = false;
+    let mut worst = Duration::ZERO;
+    for _ in 0..20 {
+        let t = Instant::now();
+        let (allowed, reason, stale) = decide(&a, &w.event("app"));
+        worst = worst.max(t.elapsed());
+        assert!(allowed, "the outage never denies by itself: {reason}");
+        stale_seen |= stale;
+        if stale_seen {
+            break;
+        }
+        live.wait_revision(u64::MAX, Duration::from_millis(100));
+    }
+    assert!(stale_seen, "decisions during the outage are flagged stale");
+    println!(
+        "outage: slowest decision {worst:?} (budget {} ms)",
+        cfg.sync_budget_ms
+    );
+    kafka("start");
+    // Back: a change published now is applied without anyone touching the authorizer.
+    let suspend = json!({"id": "other", "status": "suspended", "scopes": ["orders:read"]});
+    send_raw(
+        &cfg,
+        &b,
+        &[(
+            Some("client/other".into()),
+            Some(signed_event(
+                None,
+                EntityKind::Client,
+                "other",
+                50,
+                Op::Upsert,
+                Some(suspend),
+            )),
+        )],
+        WAIT,
+    )
+    .expect("send after restart");
+    assert!(
+        live.wait_revision(50, Duration::from_secs(60)),
+        "caught up after the broker came back"
+    );
+    let (allowed, _, stale) = decide(&a, &w.event("app"));
+    assert!(allowed && !stale, "fresh again");
+    assert_eq!(decide(&a, &w.event("other")).1, "client_suspended");
+    live.stop();
+}

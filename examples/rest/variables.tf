@@ -1,0 +1,29 @@
+variable "region" {
+  description = "AWS region to deploy the gateway in."
+  type        = string
+  default     = "eu-west-1"
+}
+
+variable "name" {
+  description = "Name of the gateway (prefix of its resources)."
+  type        = string
+  default     = "orders-rest"
+}
+
+variable "backend_url" {
+  description = "Base URL of the orders service the routes proxy to."
+  type        = string
+  default     = "https://orders.internal.example.com"
+}
+
+variable "policy_layer_zip" {
+  description = "The policy layer zip: policy/orders-baked.json packed as gateway-policy.json (see README)."
+  type        = string
+  default     = "build/policy-layer.zip"
+}
+
+variable "authorizer_zip" {
+  description = "The authorizer's bootstrap zip; null uses the module's dist/bootstrap-arm64.zip (make build)."
+  type        = string
+  default     = null
+}

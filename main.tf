@@ -1,0 +1,164 @@
+# A team's gateway in one apply: API Gateway (HTTP API by default, REST API as an option)
+# with the team's routes and throttling, the platform's Lambda authorizer on every
+# protected route, and (with policy_stream) what the authorizer needs to follow the policy
+# topic on the central MSK cluster.
+
+data "aws_caller_identity" "current" {}
+
+locals {
+  is_http = var.api_type == "http"
+
+  stream = var.policy_stream
+  stream_cross_account = local.stream == null ? false : coalesce(
+    local.stream.cross_account,
+    split(":", local.stream.cluster_arn)[4] != data.aws_caller_identity.current.account_id,
+  )
+  group_prefix = local.stream == null ? null : coalesce(local.stream.group_prefix, "gateway-authz-${var.name}")
+
+  # Brokers passed to the function: given, looked up at plan time, or left to run-time
+  # discovery from the cluster ARN.
+  looked_up_brokers = try(
+    local.stream_cross_account
+    ? data.aws_msk_bootstrap_brokers.this[0].bootstrap_brokers_vpc_connectivity_sasl_iam
+    : data.aws_msk_bootstrap_brokers.this[0].bootstrap_brokers_sasl_iam,
+    null,
+  )
+  brokers = local.stream == null ? null : (
+    local.stream.bootstrap_brokers != null ? local.stream.bootstrap_brokers : (
+      local.stream.lookup_brokers ? local.looked_up_brokers : null
+    )
+  )
+
+  authorizer_zip = var.authorizer_artifact.s3_bucket != null ? null : coalesce(
+    var.authorizer_artifact.zip_path,
+    "${path.module}/dist/bootstrap-${var.authorizer.architecture}.zip",
+  )
+
+  tags = merge(var.tags, { "gateway:name" = var.name, "gateway:api-id" = var.api_id })
+
+  api = local.is_http ? {
+    api_id                = module.http_api[0].api_id
+    execution_arn         = module.http_api[0].execution_arn
+    stage_name            = module.http_api[0].stage_name
+    invoke_url            = module.http_api[0].invoke_url
+    authorizer_id         = module.http_api[0].authorizer_id
+    access_log_group_name = module.http_api[0].access_log_group_name
+    routes                = module.http_api[0].routes
+    permission_source_arn = module.http_api[0].authorizer_permission_source_arn
+    } : {
+    api_id                = module.rest_api[0].api_id
+    execution_arn         = module.rest_api[0].execution_arn
+    stage_name            = module.rest_api[0].stage_name
+    invoke_url            = module.rest_api[0].invoke_url
+    authorizer_id         = module.rest_api[0].authorizer_id
+    access_log_group_name = module.rest_api[0].access_log_group_name
+    routes                = module.rest_api[0].routes
+    permission_source_arn = module.rest_api[0].authorizer_permission_source_arn
+  }
+}
+
+data "aws_msk_bootstrap_brokers" "this" {
+  count       = local.stream != null && try(local.stream.lookup_brokers, false) ? 1 : 0
+  cluster_arn = local.stream.cluster_arn
+}
+
+module "authorizer" {
+  source = "./modules/authorizer"
+
+  name              = var.name
+  api_id            = var.api_id
+  baked_policy_json = var.baked_policy_json
+  policy_layer      = var.policy_layer
+
+  artifact = {
+    zip_path          = local.authorizer_zip
+    s3_bucket         = var.authorizer_artifact.s3_bucket
+    s3_key            = var.authorizer_artifact.s3_key
+    s3_object_version = var.authorizer_artifact.s3_object_version
+    source_code_hash  = var.authorizer_artifact.source_code_hash
+  }
+
+  architecture         = var.authorizer.architecture
+  memory_mb            = var.authorizer.memory_mb
+  timeout_s            = var.authorizer.timeout_s
+  log_level            = var.authorizer.log_level
+  max_staleness_ms     = var.authorizer.max_staleness_ms
+  sync_budget_ms       = var.authorizer.sync_budget_ms
+  log_retention_days   = var.authorizer.log_retention_days
+  kms_key_arn          = var.authorizer.kms_key_arn
+  reserved_concurrency = var.authorizer.reserved_concurrency
+  tracing_mode         = var.authorizer.tracing_mode
+
+  vpc_config = local.stream == null ? null : {
+    subnet_ids         = local.stream.subnet_ids
+    security_group_ids = module.msk_access[0].security_group_ids
+  }
+
+  policy_stream = local.stream == null ? null : {
+    cluster_arn            = local.stream.cluster_arn
+    topic                  = local.stream.topic
+    brokers                = local.brokers
+    group_prefix           = local.group_prefix
+    tombstone_retention_ms = local.stream.tombstone_retention_ms
+  }
+
+  tags = local.tags
+}
+
+module "msk_access" {
+  source = "./modules/msk-access"
+  count  = local.stream == null ? 0 : 1
+
+  name                  = var.name
+  cluster_arn           = local.stream.cluster_arn
+  topic                 = local.stream.topic
+  group_prefix          = local.group_prefix
+  role_name             = module.authorizer.role_name
+  vpc_id                = local.stream.vpc_id
+  subnet_ids            = local.stream.subnet_ids
+  security_group_ids    = local.stream.security_group_ids
+  broker_cidr_blocks    = local.stream.broker_cidr_blocks
+  cross_account         = local.stream_cross_account
+  create_vpc_connection = local.stream.create_vpc_connection
+  brokers_known         = local.stream.bootstrap_brokers != null || local.stream.lookup_brokers
+  tags                  = local.tags
+}
+
+module "http_api" {
+  source = "./modules/http-api"
+  count  = local.is_http ? 1 : 0
+
+  name       = var.name
+  routes     = var.routes
+  stage_name = var.stage_name
+  throttling = var.throttling
+  cors       = var.cors
+
+  authorizer = {
+    function_name      = module.authorizer.function_name
+    invoke_arn         = module.authorizer.invoke_arn
+    result_ttl_seconds = var.authorizer.result_ttl_seconds
+  }
+
+  access_logs = var.access_logs
+  tags        = local.tags
+}
+
+module "rest_api" {
+  source = "./modules/rest-api"
+  count  = local.is_http ? 0 : 1
+
+  name       = var.name
+  routes     = var.routes
+  stage_name = var.stage_name
+  throttling = var.throttling
+
+  authorizer = {
+    function_name      = module.authorizer.function_name
+    invoke_arn         = module.authorizer.invoke_arn
+    result_ttl_seconds = var.authorizer.result_ttl_seconds
+  }
+
+  access_logs = var.access_logs
+  tags        = local.tags
+}

@@ -1,0 +1,249 @@
+variable "name" {
+  description = "Name prefix of every resource of the authorizer (function `<name>-authorizer`, its role, log group and policy layer)."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{1,38}[a-z0-9]$", var.name))
+    error_message = "name must be 3-40 characters: lower-case letters, digits and hyphens, starting with a letter and not ending with a hyphen."
+  }
+}
+
+variable "api_id" {
+  description = "The API's id in the developer portal's policy (`apis[].id` in the baked policy). Passed to the function as AUTHZ_API_ID."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$", var.api_id))
+    error_message = "api_id must be 1-128 characters: letters, digits, '.', '_' or '-', starting with a letter or digit."
+  }
+}
+
+variable "baked_policy_json" {
+  description = "The baked policy document (schema `gateway-policy/v1`), e.g. `file(\"policy/orders-baked.json\")`. It must be the same document that `policy_layer` packs as `gateway-policy.json`; the layer's description records its revision and SHA-256."
+  type        = string
+
+  validation {
+    condition     = can(jsondecode(var.baked_policy_json))
+    error_message = "baked_policy_json must be a JSON document."
+  }
+
+  validation {
+    condition     = try(jsondecode(var.baked_policy_json).schema, "") == "gateway-policy/v1"
+    error_message = "baked_policy_json must have \"schema\": \"gateway-policy/v1\"."
+  }
+}
+
+variable "policy_layer" {
+  description = <<-EOT
+    Where the Lambda layer zip with the baked policy comes from. The zip holds exactly one file,
+    `gateway-policy.json` (the `baked_policy_json` document), at its root, so the function reads
+    it as `/opt/gateway-policy.json`. Either `zip_path` (a local file) or `s3_bucket` + `s3_key`
+    (+ optional `s3_object_version`).
+  EOT
+  type = object({
+    zip_path          = optional(string)
+    s3_bucket         = optional(string)
+    s3_key            = optional(string)
+    s3_object_version = optional(string)
+  })
+  nullable = false
+
+  validation {
+    condition     = (var.policy_layer.zip_path != null) != (var.policy_layer.s3_bucket != null && var.policy_layer.s3_key != null)
+    error_message = "policy_layer needs exactly one source: zip_path, or s3_bucket and s3_key."
+  }
+
+  validation {
+    condition     = var.policy_layer.zip_path == null || endswith(coalesce(var.policy_layer.zip_path, "x.zip"), ".zip")
+    error_message = "policy_layer.zip_path must name a .zip file."
+  }
+}
+
+variable "artifact" {
+  description = <<-EOT
+    Where the authorizer's `bootstrap` zip comes from: `zip_path` (default: `dist/bootstrap-<architecture>.zip`
+    at the repository root, built by `make build`) or an S3 object (`s3_bucket`, `s3_key`, optional
+    `s3_object_version`). `source_code_hash` overrides the hash used to detect a new S3 artifact.
+  EOT
+  type = object({
+    zip_path          = optional(string)
+    s3_bucket         = optional(string)
+    s3_key            = optional(string)
+    s3_object_version = optional(string)
+    source_code_hash  = optional(string)
+  })
+  default  = {}
+  nullable = false
+
+  validation {
+    condition     = !(var.artifact.zip_path != null && var.artifact.s3_bucket != null)
+    error_message = "artifact takes either zip_path or s3_bucket/s3_key, not both."
+  }
+
+  validation {
+    condition     = (var.artifact.s3_bucket == null) == (var.artifact.s3_key == null)
+    error_message = "artifact.s3_bucket and artifact.s3_key go together."
+  }
+}
+
+variable "architecture" {
+  description = "Instruction set of the function: `arm64` (default) or `x86_64`; selects `dist/bootstrap-<architecture>.zip`."
+  type        = string
+  default     = "arm64"
+
+  validation {
+    condition     = contains(["arm64", "x86_64"], var.architecture)
+    error_message = "architecture must be \"arm64\" or \"x86_64\"."
+  }
+}
+
+variable "memory_mb" {
+  description = "Memory of the function in MB (128-10240)."
+  type        = number
+  default     = 256
+
+  validation {
+    condition     = var.memory_mb >= 128 && var.memory_mb <= 10240 && floor(var.memory_mb) == var.memory_mb
+    error_message = "memory_mb must be a whole number between 128 and 10240."
+  }
+}
+
+variable "timeout_s" {
+  description = "Timeout of the function in seconds (1-10: API Gateway waits at most 10 s for an authorizer)."
+  type        = number
+  default     = 5
+
+  validation {
+    condition     = var.timeout_s >= 1 && var.timeout_s <= 10 && floor(var.timeout_s) == var.timeout_s
+    error_message = "timeout_s must be a whole number of seconds between 1 and 10."
+  }
+}
+
+variable "log_level" {
+  description = "AUTHZ_LOG_LEVEL of the function: error, warn, info or debug."
+  type        = string
+  default     = "info"
+
+  validation {
+    condition     = contains(["error", "warn", "info", "debug"], var.log_level)
+    error_message = "log_level must be one of error, warn, info, debug."
+  }
+}
+
+variable "max_staleness_ms" {
+  description = "AUTHZ_MAX_STALENESS_MS: after a freeze longer than this, the function catches up with the policy stream before deciding."
+  type        = number
+  default     = 1000
+
+  validation {
+    condition     = var.max_staleness_ms >= 0 && floor(var.max_staleness_ms) == var.max_staleness_ms
+    error_message = "max_staleness_ms must be a whole number of milliseconds, 0 or more."
+  }
+}
+
+variable "sync_budget_ms" {
+  description = "AUTHZ_SYNC_BUDGET_MS: the most time one decision may spend catching up with the policy stream."
+  type        = number
+  default     = 50
+
+  validation {
+    condition     = var.sync_budget_ms >= 0 && var.sync_budget_ms <= 5000 && floor(var.sync_budget_ms) == var.sync_budget_ms
+    error_message = "sync_budget_ms must be a whole number of milliseconds between 0 and 5000."
+  }
+}
+
+variable "log_retention_days" {
+  description = "Retention of the function's log group, in days (a value CloudWatch Logs accepts)."
+  type        = number
+  default     = 30
+
+  validation {
+    condition     = contains([1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.log_retention_days)
+    error_message = "log_retention_days must be one of 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653."
+  }
+}
+
+variable "kms_key_arn" {
+  description = "Optional KMS key ARN for the log group and the function's environment variables."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.kms_key_arn == null || can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/.+$", coalesce(var.kms_key_arn, "x")))
+    error_message = "kms_key_arn must be a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>)."
+  }
+}
+
+variable "reserved_concurrency" {
+  description = "Reserved concurrent executions of the function; -1 leaves it unreserved."
+  type        = number
+  default     = -1
+
+  validation {
+    condition     = var.reserved_concurrency >= -1 && floor(var.reserved_concurrency) == var.reserved_concurrency
+    error_message = "reserved_concurrency must be -1 (unreserved) or a whole number, 0 or more."
+  }
+}
+
+variable "tracing_mode" {
+  description = "X-Ray tracing of the function: PassThrough or Active."
+  type        = string
+  default     = "PassThrough"
+
+  validation {
+    condition     = contains(["PassThrough", "Active"], var.tracing_mode)
+    error_message = "tracing_mode must be \"PassThrough\" or \"Active\"."
+  }
+}
+
+variable "vpc_config" {
+  description = "Subnets and security groups when the function must reach the policy stream in a VPC; null keeps it out of any VPC (and its role without ENI rights)."
+  type = object({
+    subnet_ids         = list(string)
+    security_group_ids = list(string)
+  })
+  default = null
+
+  validation {
+    condition     = var.vpc_config == null || (length(try(var.vpc_config.subnet_ids, [])) > 0 && alltrue([for s in try(var.vpc_config.subnet_ids, []) : startswith(s, "subnet-")]))
+    error_message = "vpc_config.subnet_ids must list at least one subnet id (subnet-...)."
+  }
+
+  validation {
+    condition     = var.vpc_config == null || (length(try(var.vpc_config.security_group_ids, [])) > 0 && alltrue([for s in try(var.vpc_config.security_group_ids, []) : startswith(s, "sg-")]))
+    error_message = "vpc_config.security_group_ids must list at least one security group id (sg-...)."
+  }
+}
+
+variable "policy_stream" {
+  description = <<-EOT
+    The policy topic the function follows (null: baked policy only). `brokers` is the comma-separated
+    SASL/IAM bootstrap list when known; without it the function discovers the brokers from
+    `cluster_arn` at run time (which needs a route to the MSK API). The module's msk-access
+    submodule grants the matching IAM.
+  EOT
+  type = object({
+    cluster_arn            = string
+    topic                  = string
+    brokers                = optional(string)
+    group_prefix           = string
+    tombstone_retention_ms = optional(number, 86400000)
+  })
+  default = null
+
+  validation {
+    condition     = var.policy_stream == null || can(regex("^arn:aws[a-z-]*:kafka:[a-z0-9-]+:[0-9]{12}:cluster/[^/]+/[^/]+$", try(var.policy_stream.cluster_arn, "")))
+    error_message = "policy_stream.cluster_arn must be an MSK cluster ARN (arn:aws:kafka:<region>:<account>:cluster/<name>/<uuid>)."
+  }
+
+  validation {
+    condition     = var.policy_stream == null || try(var.policy_stream.tombstone_retention_ms, 0) > 0
+    error_message = "policy_stream.tombstone_retention_ms must be above 0 (the topic's delete.retention.ms)."
+  }
+}
+
+variable "tags" {
+  description = "Tags for every resource."
+  type        = map(string)
+  default     = {}
+}

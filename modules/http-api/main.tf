@@ -1,0 +1,149 @@
+# HTTP API: routes and integrations from var.routes, the Lambda REQUEST authorizer
+# (payload 2.0, simple responses) on every non-public route, a stage with throttling and
+# JSON access logs, and the Lambda permissions API Gateway needs.
+
+locals {
+  routes = {
+    for key, r in var.routes : key => merge(r, {
+      method = split(" ", key)[0]
+      path   = split(" ", key)[1]
+    })
+  }
+
+  # An HTTP API authorizer cache entry is keyed by the identity sources and shared by every
+  # route on the authorizer: the route key is always among them, so a cached allow for one
+  # route can never answer another.
+  identity_sources = [
+    "$request.header.${var.authorizer.identity_header}",
+    "$context.routeKey",
+  ]
+
+  lambda_routes = { for k, r in local.routes : k => r if r.integration.type == "lambda" }
+
+  access_log_format = coalesce(var.access_logs.format, jsonencode({
+    requestId          = "$context.requestId"
+    requestTime        = "$context.requestTime"
+    sourceIp           = "$context.identity.sourceIp"
+    httpMethod         = "$context.httpMethod"
+    routeKey           = "$context.routeKey"
+    path               = "$context.path"
+    status             = "$context.status"
+    protocol           = "$context.protocol"
+    responseLength     = "$context.responseLength"
+    integrationLatency = "$context.integrationLatency"
+    integrationError   = "$context.integrationErrorMessage"
+    authorizerError    = "$context.authorizer.error"
+  }))
+}
+
+resource "aws_apigatewayv2_api" "this" {
+  name          = var.name
+  protocol_type = "HTTP"
+  description   = "Gateway ${var.name} (HTTP API)"
+  tags          = var.tags
+
+  dynamic "cors_configuration" {
+    for_each = var.cors == null ? [] : [var.cors]
+    content {
+      allow_origins     = cors_configuration.value.allow_origins
+      allow_methods     = cors_configuration.value.allow_methods
+      allow_headers     = cors_configuration.value.allow_headers
+      expose_headers    = cors_configuration.value.expose_headers
+      allow_credentials = cors_configuration.value.allow_credentials
+      max_age           = cors_configuration.value.max_age
+    }
+  }
+}
+
+resource "aws_apigatewayv2_authorizer" "this" {
+  name                              = "${var.name}-authorizer"
+  api_id                            = aws_apigatewayv2_api.this.id
+  authorizer_type                   = "REQUEST"
+  authorizer_uri                    = var.authorizer.invoke_arn
+  authorizer_payload_format_version = "2.0"
+  enable_simple_responses           = true
+  # Always set: the provider's default is 300 s.
+  authorizer_result_ttl_in_seconds = var.authorizer.result_ttl_seconds
+  identity_sources                 = local.identity_sources
+}
+
+resource "aws_lambda_permission" "authorizer" {
+  statement_id  = "AllowApiGatewayAuthorizer-${aws_apigatewayv2_api.this.id}"
+  action        = "lambda:InvokeFunction"
+  function_name = var.authorizer.function_name
+  principal     = "apigateway.amazonaws.com"
+  source_arn    = "${aws_apigatewayv2_api.this.execution_arn}/authorizers/${aws_apigatewayv2_authorizer.this.id}"
+}
+
+resource "aws_apigatewayv2_integration" "this" {
+  for_each = local.routes
+
+  api_id                 = aws_apigatewayv2_api.this.id
+  description            = each.key
+  integration_type       = each.value.integration.type == "lambda" ? "AWS_PROXY" : "HTTP_PROXY"
+  integration_method     = each.value.integration.type == "lambda" ? "POST" : coalesce(each.value.integration.method, each.value.method)
+  integration_uri        = each.value.integration.uri
+  payload_format_version = each.value.integration.type == "lambda" ? "2.0" : "1.0"
+  timeout_milliseconds   = each.value.timeout_ms
+}
+
+resource "aws_apigatewayv2_route" "this" {
+  # checkov:skip=CKV_AWS_309:Routes marked public = true are deliberately open (e.g. health checks); every other route carries the Lambda authorizer.
+  for_each = local.routes
+
+  api_id             = aws_apigatewayv2_api.this.id
+  route_key          = each.key
+  target             = "integrations/${aws_apigatewayv2_integration.this[each.key].id}"
+  authorization_type = each.value.public ? "NONE" : "CUSTOM"
+  authorizer_id      = each.value.public ? null : aws_apigatewayv2_authorizer.this.id
+}
+
+resource "aws_lambda_permission" "integration" {
+  for_each = local.lambda_routes
+
+  statement_id  = "AllowApiGateway-${aws_apigatewayv2_api.this.id}-${substr(sha1(each.key), 0, 12)}"
+  action        = "lambda:InvokeFunction"
+  function_name = each.value.integration.uri
+  principal     = "apigateway.amazonaws.com"
+  source_arn    = "${aws_apigatewayv2_api.this.execution_arn}/*/${each.value.method == "ANY" ? "*" : each.value.method}${replace(each.value.path, "/\\{[^}]+\\}/", "*")}"
+}
+
+resource "aws_cloudwatch_log_group" "access" {
+  # checkov:skip=CKV_AWS_338:Retention is the team's choice (access_logs.retention_days, default 30 days).
+  # checkov:skip=CKV_AWS_158:KMS encryption is opt-in through access_logs.kms_key_arn; CloudWatch Logs encrypts at rest by default.
+  count = var.access_logs.enabled ? 1 : 0
+
+  name              = "/aws/apigateway/${var.name}/access"
+  retention_in_days = var.access_logs.retention_days
+  kms_key_id        = var.access_logs.kms_key_arn
+  tags              = var.tags
+}
+
+resource "aws_apigatewayv2_stage" "this" {
+  api_id      = aws_apigatewayv2_api.this.id
+  name        = var.stage_name
+  auto_deploy = true
+  tags        = var.tags
+
+  default_route_settings {
+    throttling_burst_limit = var.throttling.burst_limit
+    throttling_rate_limit  = var.throttling.rate_limit
+  }
+
+  dynamic "route_settings" {
+    for_each = { for k, r in local.routes : k => r if r.throttling != null }
+    content {
+      route_key              = aws_apigatewayv2_route.this[route_settings.key].route_key
+      throttling_burst_limit = route_settings.value.throttling.burst_limit
+      throttling_rate_limit  = route_settings.value.throttling.rate_limit
+    }
+  }
+
+  dynamic "access_log_settings" {
+    for_each = var.access_logs.enabled ? [1] : []
+    content {
+      destination_arn = aws_cloudwatch_log_group.access[0].arn
+      format          = local.access_log_format
+    }
+  }
+}

@@ -1,0 +1,263 @@
+# REST API: a resource tree built from the route paths, one method per route with the
+# Lambda REQUEST authorizer on every non-public one (the function answers with an IAM
+# policy listing exactly the allowed method ARNs), a deployment, a stage with method
+# throttling and JSON access logs, and the Lambda permissions API Gateway needs.
+
+locals {
+  routes = {
+    for key, r in var.routes : key => merge(r, {
+      method   = split(" ", key)[0]
+      path     = split(" ", key)[1]
+      segments = compact(split("/", split(" ", key)[1]))
+      params   = [for s in compact(split("/", split(" ", key)[1])) : trimsuffix(trim(s, "{}"), "+") if startswith(s, "{")]
+    })
+  }
+
+  # Every prefix of every path is a resource: "/a/{b}/c" -> "/a", "/a/{b}", "/a/{b}/c".
+  prefixes = distinct(flatten([
+    for r in local.routes : [for i in range(1, length(r.segments) + 1) : "/${join("/", slice(r.segments, 0, i))}"]
+  ]))
+  levels = {
+    for depth in range(1, 7) : depth => {
+      for p in local.prefixes : p => {
+        part   = element(split("/", p), depth)
+        parent = depth == 1 ? "/" : join("/", slice(split("/", p), 0, depth))
+      } if length(split("/", p)) - 1 == depth
+    }
+  }
+
+  resource_ids = merge(
+    { "/" = aws_api_gateway_rest_api.this.root_resource_id },
+    { for p, r in aws_api_gateway_resource.d1 : p => r.id },
+    { for p, r in aws_api_gateway_resource.d2 : p => r.id },
+    { for p, r in aws_api_gateway_resource.d3 : p => r.id },
+    { for p, r in aws_api_gateway_resource.d4 : p => r.id },
+    { for p, r in aws_api_gateway_resource.d5 : p => r.id },
+    { for p, r in aws_api_gateway_resource.d6 : p => r.id },
+  )
+
+  # With a result TTL the cache key includes the method and resource path: a cached policy
+  # for one route never answers another.
+  identity_source = join(",", [
+    "method.request.header.${var.authorizer.identity_header}",
+    "context.httpMethod",
+    "context.resourcePath",
+  ])
+
+  lambda_routes = { for k, r in local.routes : k => r if r.integration.type == "lambda" }
+
+  access_log_format = coalesce(var.access_logs.format, jsonencode({
+    requestId          = "$context.requestId"
+    requestTime        = "$context.requestTime"
+    sourceIp           = "$context.identity.sourceIp"
+    httpMethod         = "$context.httpMethod"
+    resourcePath       = "$context.resourcePath"
+    status             = "$context.status"
+    protocol           = "$context.protocol"
+    responseLength     = "$context.responseLength"
+    integrationLatency = "$context.integrationLatency"
+    authorizerError    = "$context.authorizer.error"
+  }))
+}
+
+resource "aws_api_gateway_rest_api" "this" {
+  name        = var.name
+  description = "Gateway ${var.name} (REST API)"
+  tags        = var.tags
+
+  endpoint_configuration {
+    types = [var.endpoint_type]
+  }
+
+  lifecycle {
+    create_before_destroy = true
+  }
+}
+
+resource "aws_api_gateway_resource" "d1" {
+  for_each    = local.levels[1]
+  rest_api_id = aws_api_gateway_rest_api.this.id
+  parent_id   = aws_api_gateway_rest_api.this.root_resource_id
+  path_part   = each.value.part
+}
+
+resource "aws_api_gateway_resource" "d2" {
+  for_each    = local.levels[2]
+  rest_api_id = aws_api_gateway_rest_api.this.id
+  parent_id   = aws_api_gateway_resource.d1[each.value.parent].id
+  path_part   = each.value.part
+}
+
+resource "aws_api_gateway_resource" "d3" {
+  for_each    = local.levels[3]
+  rest_api_id = aws_api_gateway_rest_api.this.id
+  parent_id   = aws_api_gateway_resource.d2[each.value.parent].id
+  path_part   = each.value.part
+}
+
+resource "aws_api_gateway_resource" "d4" {
+  for_each    = local.levels[4]
+  rest_api_id = aws_api_gateway_rest_api.this.id
+  parent_id   = aws_api_gateway_resource.d3[each.value.parent].id
+  path_part   = each.value.part
+}
+
+resource "aws_api_gateway_resource" "d5" {
+  for_each    = local.levels[5]
+  rest_api_id = aws_api_gateway_rest_api.this.id
+  parent_id   = aws_api_gateway_resource.d4[each.value.parent].id
+  path_part   = each.value.part
+}
+
+resource "aws_api_gateway_resource" "d6" {
+  for_each    = local.levels[6]
+  rest_api_id = aws_api_gateway_rest_api.this.id
+  parent_id   = aws_api_gateway_resource.d5[each.value.parent].id
+  path_part   = each.value.part
+}
+
+resource "aws_api_gateway_authorizer" "this" {
+  name            = "${var.name}-authorizer"
+  rest_api_id     = aws_api_gateway_rest_api.this.id
+  type            = "REQUEST"
+  authorizer_uri  = var.authorizer.invoke_arn
+  identity_source = local.identity_source
+  # Always set: the provider's default is 300 s.
+  authorizer_result_ttl_in_seconds = var.authorizer.result_ttl_seconds
+}
+
+resource "aws_lambda_permission" "authorizer" {
+  statement_id  = "AllowApiGatewayAuthorizer-${aws_api_gateway_rest_api.this.id}"
+  action        = "lambda:InvokeFunction"
+  function_name = var.authorizer.function_name
+  principal     = "apigateway.amazonaws.com"
+  source_arn    = "${aws_api_gateway_rest_api.this.execution_arn}/authorizers/${aws_api_gateway_authorizer.this.id}"
+}
+
+resource "aws_api_gateway_method" "this" {
+  # checkov:skip=CKV_AWS_59:Only routes marked public = true (e.g. health checks) have no authorizer; every other method is CUSTOM.
+  # checkov:skip=CKV2_AWS_53:The gateway proxies requests; validating bodies is the backend's contract, not the platform's.
+  for_each = local.routes
+
+  rest_api_id        = aws_api_gateway_rest_api.this.id
+  resource_id        = local.resource_ids[each.value.path]
+  http_method        = each.value.method
+  authorization      = each.value.public ? "NONE" : "CUSTOM"
+  authorizer_id      = each.value.public ? null : aws_api_gateway_authorizer.this.id
+  request_parameters = { for p in each.value.params : "method.request.path.${p}" => true }
+}
+
+resource "aws_api_gateway_integration" "this" {
+  for_each = local.routes
+
+  rest_api_id             = aws_api_gateway_rest_api.this.id
+  resource_id             = aws_api_gateway_method.this[each.key].resource_id
+  http_method             = aws_api_gateway_method.this[each.key].http_method
+  type                    = each.value.integration.type == "lambda" ? "AWS_PROXY" : "HTTP_PROXY"
+  integration_http_method = each.value.integration.type == "lambda" ? "POST" : coalesce(each.value.integration.method, each.value.method)
+  uri = (each.value.integration.type == "lambda"
+    ? "arn:${split(":", each.value.integration.uri)[1]}:apigateway:${split(":", each.value.integration.uri)[3]}:lambda:path/2015-03-31/functions/${each.value.integration.uri}/invocations"
+    : each.value.integration.uri
+  )
+  request_parameters   = each.value.integration.type == "lambda" ? {} : { for p in each.value.params : "integration.request.path.${p}" => "method.request.path.${p}" }
+  timeout_milliseconds = each.value.timeout_ms
+}
+
+resource "aws_lambda_permission" "integration" {
+  for_each = local.lambda_routes
+
+  statement_id  = "AllowApiGateway-${aws_api_gateway_rest_api.this.id}-${substr(sha1(each.key), 0, 12)}"
+  action        = "lambda:InvokeFunction"
+  function_name = each.value.integration.uri
+  principal     = "apigateway.amazonaws.com"
+  source_arn    = "${aws_api_gateway_rest_api.this.execution_arn}/*/${each.value.method == "ANY" ? "*" : each.value.method}${replace(each.value.path, "/\\{[^}]+\\}/", "*")}"
+}
+
+resource "aws_api_gateway_deployment" "this" {
+  rest_api_id = aws_api_gateway_rest_api.this.id
+  description = "Gateway ${var.name}"
+
+  # Redeploy whenever the API's configuration changes (known at plan time, so a refresh
+  # never forces a new deployment).
+  triggers = {
+    redeployment = sha1(jsonencode([
+      var.routes,
+      local.prefixes,
+      local.identity_source,
+      var.authorizer.invoke_arn,
+      var.authorizer.result_ttl_seconds,
+    ]))
+  }
+
+  lifecycle {
+    create_before_destroy = true
+  }
+
+  depends_on = [aws_api_gateway_method.this, aws_api_gateway_integration.this]
+}
+
+resource "aws_cloudwatch_log_group" "access" {
+  # checkov:skip=CKV_AWS_338:Retention is the team's choice (access_logs.retention_days, default 30 days).
+  # checkov:skip=CKV_AWS_158:KMS encryption is opt-in through access_logs.kms_key_arn; CloudWatch Logs encrypts at rest by default.
+  count = var.access_logs.enabled ? 1 : 0
+
+  name              = "/aws/apigateway/${var.name}/access"
+  retention_in_days = var.access_logs.retention_days
+  kms_key_id        = var.access_logs.kms_key_arn
+  tags              = var.tags
+}
+
+resource "aws_api_gateway_stage" "this" {
+  # checkov:skip=CKV_AWS_120:Response caching would cache authorized responses across callers; the gateway leaves caching to backends.
+  # checkov:skip=CKV2_AWS_29:A WAF web ACL is an account-level choice; associate one with the stage ARN output.
+  # checkov:skip=CKV2_AWS_51:Client certificates authenticate API Gateway to HTTP backends; backends here are the teams' own.
+  # checkov:skip=CKV_AWS_73:X-Ray tracing is opt-in (xray_tracing).
+  # checkov:skip=CKV2_AWS_4:Execution logging needs an account-wide CloudWatch role; access logs and authorizer decision logs cover requests.
+  rest_api_id          = aws_api_gateway_rest_api.this.id
+  deployment_id        = aws_api_gateway_deployment.this.id
+  stage_name           = var.stage_name
+  xray_tracing_enabled = var.xray_tracing
+  tags                 = var.tags
+
+  dynamic "access_log_settings" {
+    for_each = var.access_logs.enabled ? [1] : []
+    content {
+      destination_arn = aws_cloudwatch_log_group.access[0].arn
+      format          = local.access_log_format
+    }
+  }
+}
+
+resource "aws_api_gateway_method_settings" "all" {
+  # checkov:skip=CKV_AWS_225:Response caching would cache authorized responses across callers; the gateway leaves caching to backends.
+  # checkov:skip=CKV_AWS_308:No cache is enabled, so there is no cache data to encrypt.
+  # checkov:skip=CKV2_AWS_4:Execution logging needs an account-wide CloudWatch role; access logs and authorizer decision logs cover requests.
+  rest_api_id = aws_api_gateway_rest_api.this.id
+  stage_name  = aws_api_gateway_stage.this.stage_name
+  method_path = "*/*"
+
+  settings {
+    metrics_enabled        = true
+    throttling_burst_limit = var.throttling.burst_limit
+    throttling_rate_limit  = var.throttling.rate_limit
+  }
+}
+
+resource "aws_api_gateway_method_settings" "route" {
+  # checkov:skip=CKV_AWS_225:Response caching would cache authorized responses across callers; the gateway leaves caching to backends.
+  # checkov:skip=CKV_AWS_308:No cache is enabled, so there is no cache data to encrypt.
+  # checkov:skip=CKV2_AWS_4:Execution logging needs an account-wide CloudWatch role; access logs and authorizer decision logs cover requests.
+  for_each = { for k, r in local.routes : k => r if r.throttling != null }
+
+  rest_api_id = aws_api_gateway_rest_api.this.id
+  stage_name  = aws_api_gateway_stage.this.stage_name
+  method_path = "${trimprefix(each.value.path, "/")}/${each.value.method == "ANY" ? "*" : each.value.method}"
+
+  settings {
+    metrics_enabled        = true
+    throttling_burst_limit = each.value.throttling.burst_limit
+    throttling_rate_limit  = each.value.throttling.rate_limit
+  }
+
+  depends_on = [aws_api_gateway_method_settings.all]
+}

@@ -1,0 +1,55 @@
+output "api_id" {
+  description = "Id of the REST API."
+  value       = aws_api_gateway_rest_api.this.id
+}
+
+output "execution_arn" {
+  description = "Execution ARN of the REST API (prefix of its execute-api ARNs)."
+  value       = aws_api_gateway_rest_api.this.execution_arn
+}
+
+output "stage_name" {
+  description = "Name of the stage."
+  value       = aws_api_gateway_stage.this.stage_name
+}
+
+output "stage_arn" {
+  description = "ARN of the stage (for a WAF web ACL association)."
+  value       = aws_api_gateway_stage.this.arn
+}
+
+output "invoke_url" {
+  description = "Invoke URL of the stage."
+  value       = aws_api_gateway_stage.this.invoke_url
+}
+
+output "authorizer_id" {
+  description = "Id of the Lambda authorizer."
+  value       = aws_api_gateway_authorizer.this.id
+}
+
+output "resource_ids" {
+  description = "Resource ids by path."
+  value       = local.resource_ids
+}
+
+output "access_log_group_name" {
+  description = "Name of the access-log group (null when access logs are off)."
+  value       = try(aws_cloudwatch_log_group.access[0].name, null)
+}
+
+output "routes" {
+  description = "Per route key: method id, authorization type (CUSTOM or NONE) and authorizer id (null on public routes)."
+  value = {
+    for k, m in aws_api_gateway_method.this : k => {
+      id                 = m.id
+      authorization_type = m.authorization
+      authorizer_id      = m.authorization == "CUSTOM" ? m.authorizer_id : null
+    }
+  }
+}
+
+output "authorizer_permission_source_arn" {
+  description = "Source ARN of the permission that lets this API's authorizer invoke the function."
+  value       = aws_lambda_permission.authorizer.source_arn
+}

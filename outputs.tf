@@ -1,0 +1,97 @@
+output "invoke_url" {
+  description = "Invoke URL of the stage."
+  value       = local.api.invoke_url
+}
+
+output "api_gateway_id" {
+  description = "Id of the API Gateway API (HTTP or REST)."
+  value       = local.api.api_id
+}
+
+output "api_execution_arn" {
+  description = "Execution ARN of the API (prefix of its execute-api ARNs)."
+  value       = local.api.execution_arn
+}
+
+output "api_type" {
+  description = "Kind of API Gateway created: http or rest."
+  value       = var.api_type
+}
+
+output "stage_name" {
+  description = "Name of the stage."
+  value       = local.api.stage_name
+}
+
+output "authorizer_id" {
+  description = "Id of the API Gateway Lambda authorizer."
+  value       = local.api.authorizer_id
+}
+
+output "authorizer_function_name" {
+  description = "Name of the authorizer function."
+  value       = module.authorizer.function_name
+}
+
+output "authorizer_function_arn" {
+  description = "ARN of the authorizer function."
+  value       = module.authorizer.function_arn
+}
+
+output "authorizer_role_arn" {
+  description = "ARN of the authorizer function's execution role."
+  value       = module.authorizer.role_arn
+}
+
+output "authorizer_log_group_name" {
+  description = "Log group of the authorizer's decision logs."
+  value       = module.authorizer.log_group_name
+}
+
+output "access_log_group_name" {
+  description = "Log group of the stage's access logs (null when access logs are off)."
+  value       = local.api.access_log_group_name
+}
+
+output "policy_layer_arn" {
+  description = "ARN (with version) of the layer carrying the baked policy at /opt/gateway-policy.json."
+  value       = module.authorizer.policy_layer_arn
+}
+
+output "policy_revision" {
+  description = "The revision of the baked policy document."
+  value       = module.authorizer.policy_revision
+}
+
+output "security_group_id" {
+  description = "Security group created for the authorizer's access to the brokers (null without policy_stream or with security_group_ids given)."
+  value       = try(module.msk_access[0].security_group_id, null)
+}
+
+output "msk_vpc_connection_arn" {
+  description = "ARN of the multi-VPC connection to the cluster (null when none was created)."
+  value       = try(module.msk_access[0].vpc_connection_arn, null)
+}
+
+output "msk_cluster_policy_json" {
+  description = "The cluster policy the platform account must attach to the MSK cluster so this authorizer can connect and read the topic (null without policy_stream)."
+  value       = try(module.msk_access[0].cluster_policy_json, null)
+}
+
+output "routes" {
+  description = "Per route key: id, authorization type (CUSTOM: the authorizer; NONE: a public route) and authorizer id."
+  value       = local.api.routes
+}
+
+output "authorizer_permission_source_arn" {
+  description = "Source ARN of the Lambda permission that lets this API's authorizer (and only it) invoke the function."
+  value       = local.api.permission_source_arn
+}
+
+output "iam_policies" {
+  description = "The IAM policies the module grants the authorizer's role: its own (logs, ENIs) and the policy-stream one (null without policy_stream)."
+  value = {
+    authorizer    = module.authorizer.role_policy_json
+    policy_stream = try(module.msk_access[0].client_policy_json, null)
+  }
+}

@@ -1,0 +1,388 @@
+package terraform
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/apigateway"
+	"github.com/aws/aws-sdk-go-v2/service/apigatewayv2"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	"github.com/gruntwork-io/terratest/modules/files"
+	"github.com/gruntwork-io/terratest/modules/terraform"
+)
+
+// repoRoot is the module's root: two levels above this file.
+func repoRoot(t *testing.T) string {
+	t.Helper()
+	_, file, _, ok := runtime.Caller(0)
+	if !ok {
+		t.Fatal("no caller information")
+	}
+	return filepath.Clean(filepath.Join(filepath.Dir(file), "..", ".."))
+}
+
+// tfBinary is the binary the examples are applied with: TF_BINARY, else terraform, else tofu.
+func tfBinary(t *testing.T) string {
+	t.Helper()
+	if b := os.Getenv("TF_BINARY"); b != "" {
+		return b
+	}
+	for _, b := range []string{"terraform", "tofu"} {
+		if _, err := exec.LookPath(b); err == nil {
+			return b
+		}
+	}
+	t.Skip("neither terraform nor tofu on PATH")
+	return ""
+}
+
+// example copies the repository to a temporary folder (so the example's relative module
+// source still resolves), adds the moto provider override and returns terraform options.
+func example(t *testing.T, name string, vars map[string]interface{}) *terraform.Options {
+	t.Helper()
+	root := repoRoot(t)
+	copyRoot, err := files.CopyTerraformFolderToTemp(root, "gateway-"+name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(copyRoot) })
+	dir := filepath.Join(copyRoot, "examples", name)
+	if err := os.WriteFile(filepath.Join(dir, "moto_override.tf"), []byte(providerOverride()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	bootstrapZip, policyZip := artifacts(t, dir)
+	allVars := map[string]interface{}{
+		"authorizer_zip":   bootstrapZip,
+		"policy_layer_zip": policyZip,
+	}
+	for k, v := range vars {
+		allVars[k] = v
+	}
+	env := map[string]string{
+		"AWS_ACCESS_KEY_ID":     "testing",
+		"AWS_SECRET_ACCESS_KEY": "testing",
+		"AWS_REGION":            region,
+		"TF_IN_AUTOMATION":      "1",
+	}
+	if cfg := os.Getenv("TF_CLI_CONFIG_FILE"); cfg != "" {
+		env["TF_CLI_CONFIG_FILE"] = cfg
+	}
+	return terraform.WithDefaultRetryableErrors(t, &terraform.Options{
+		TerraformDir:    dir,
+		TerraformBinary: tfBinary(t),
+		Vars:            allVars,
+		EnvVars:         env,
+		NoColor:         true,
+	})
+}
+
+// applyCheckDestroy applies, runs check, asserts that a second plan is empty, destroys and
+// runs gone.
+func applyCheckDestroy(t *testing.T, opts *terraform.Options, check func(), gone func()) {
+	t.Helper()
+	destroyed := false
+	defer func() {
+		if !destroyed {
+			terraform.Destroy(t, opts)
+		}
+	}()
+	terraform.InitAndApply(t, opts)
+	check()
+	if code := terraform.PlanExitCode(t, opts); code != 0 {
+		out, _ := terraform.RunTerraformCommandE(t, opts, terraform.FormatArgs(opts, "plan", "-input=false", "-lock=false")...)
+		t.Fatalf("second plan is not empty (exit code %d):\n%s", code, out)
+	}
+	terraform.Destroy(t, opts)
+	destroyed = true
+	gone()
+}
+
+type route struct {
+	ID                string  `json:"id"`
+	AuthorizationType string  `json:"authorization_type"`
+	AuthorizerID      *string `json:"authorizer_id"`
+}
+
+func routesOutput(t *testing.T, opts *terraform.Options) map[string]route {
+	t.Helper()
+	var routes map[string]route
+	if err := json.Unmarshal([]byte(terraform.OutputJson(t, opts, "routes")), &routes); err != nil {
+		t.Fatal(err)
+	}
+	return routes
+}
+
+func isPublic(routeKey string) bool { return routeKey == "GET /health" }
+
+// checkFunction asserts, through the Lambda API, the authorizer function's contract and
+// that its resource policy lets exactly this API's authorizer invoke it.
+func checkFunction(t *testing.T, opts *terraform.Options, authorizerID string) {
+	t.Helper()
+	ctx := context.Background()
+	lc := lambda.NewFromConfig(awsConfig(t))
+	name := terraform.Output(t, opts, "authorizer_function_name")
+	fn, err := lc.GetFunction(ctx, &lambda.GetFunctionInput{FunctionName: aws.String(name)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := fn.Configuration
+	if string(c.Runtime) != "provided.al2023" || aws.ToString(c.Handler) != "bootstrap" {
+		t.Errorf("function runtime/handler = %s/%s, want provided.al2023/bootstrap", c.Runtime, aws.ToString(c.Handler))
+	}
+	layer := terraform.Output(t, opts, "policy_layer_arn")
+	var layers []string
+	for _, l := range c.Layers {
+		layers = append(layers, aws.ToString(l.Arn))
+	}
+	if len(layers) != 1 || layers[0] != layer {
+		t.Errorf("function layers = %v, want [%s]", layers, layer)
+	}
+	if c.Environment == nil || c.Environment.Variables["AUTHZ_POLICY_FILE"] != "/opt/gateway-policy.json" || c.Environment.Variables["AUTHZ_API_ID"] != "orders" {
+		t.Errorf("function environment = %v", c.Environment)
+	}
+	pol, err := lc.GetPolicy(ctx, &lambda.GetPolicyInput{FunctionName: aws.String(name)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(aws.ToString(pol.Policy), "/authorizers/"+authorizerID) {
+		t.Errorf("function policy does not scope the permission to the authorizer %s: %s", authorizerID, aws.ToString(pol.Policy))
+	}
+}
+
+// checkFunctionGone asserts the function and its role are gone after destroy.
+func checkFunctionGone(t *testing.T, functionName string) {
+	t.Helper()
+	ctx := context.Background()
+	cfg := awsConfig(t)
+	if _, err := lambda.NewFromConfig(cfg).GetFunction(ctx, &lambda.GetFunctionInput{FunctionName: aws.String(functionName)}); err == nil {
+		t.Errorf("function %s still exists after destroy", functionName)
+	}
+	if _, err := iam.NewFromConfig(cfg).GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String(functionName)}); err == nil {
+		t.Errorf("role %s still exists after destroy", functionName)
+	}
+}
+
+func checkHTTPAPI(t *testing.T, opts *terraform.Options) {
+	t.Helper()
+	ctx := context.Background()
+	apiID := terraform.Output(t, opts, "api_gateway_id")
+	authorizerID := terraform.Output(t, opts, "authorizer_id")
+	if url := terraform.Output(t, opts, "invoke_url"); !strings.Contains(url, apiID) {
+		t.Errorf("invoke_url %q does not name the API %s", url, apiID)
+	}
+	outRoutes := routesOutput(t, opts)
+	if len(outRoutes) != 3 {
+		t.Errorf("routes output has %d routes, want 3", len(outRoutes))
+	}
+
+	gw := apigatewayv2.NewFromConfig(awsConfig(t))
+	routes, err := gw.GetRoutes(ctx, &apigatewayv2.GetRoutesInput{ApiId: aws.String(apiID)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(routes.Items) != 3 {
+		t.Errorf("API has %d routes, want 3", len(routes.Items))
+	}
+	for _, r := range routes.Items {
+		key := aws.ToString(r.RouteKey)
+		if isPublic(key) {
+			if r.AuthorizationType != "NONE" || r.AuthorizerId != nil {
+				t.Errorf("public route %s: authorization %s, authorizer %v; want NONE and none", key, r.AuthorizationType, aws.ToString(r.AuthorizerId))
+			}
+			continue
+		}
+		if r.AuthorizationType != "CUSTOM" || aws.ToString(r.AuthorizerId) != authorizerID {
+			t.Errorf("protected route %s: authorization %s, authorizer %q; want CUSTOM and %s", key, r.AuthorizationType, aws.ToString(r.AuthorizerId), authorizerID)
+		}
+	}
+	a, err := gw.GetAuthorizer(ctx, &apigatewayv2.GetAuthorizerInput{ApiId: aws.String(apiID), AuthorizerId: aws.String(authorizerID)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.AuthorizerType != "REQUEST" || aws.ToString(a.AuthorizerPayloadFormatVersion) != "2.0" || !aws.ToBool(a.EnableSimpleResponses) {
+		t.Errorf("authorizer = %s payload %s simple %v; want REQUEST, 2.0, true", a.AuthorizerType, aws.ToString(a.AuthorizerPayloadFormatVersion), aws.ToBool(a.EnableSimpleResponses))
+	}
+	if aws.ToInt32(a.AuthorizerResultTtlInSeconds) != 0 {
+		t.Errorf("authorizer TTL = %d, want 0", aws.ToInt32(a.AuthorizerResultTtlInSeconds))
+	}
+	checkFunction(t, opts, authorizerID)
+}
+
+func checkHTTPAPIGone(t *testing.T, apiID, functionName string) {
+	t.Helper()
+	gw := apigatewayv2.NewFromConfig(awsConfig(t))
+	if _, err := gw.GetApi(context.Background(), &apigatewayv2.GetApiInput{ApiId: aws.String(apiID)}); err == nil {
+		t.Errorf("API %s still exists after destroy", apiID)
+	}
+	checkFunctionGone(t, functionName)
+}
+
+func TestHTTPBasic(t *testing.T) {
+	t.Parallel()
+	opts := example(t, "http-basic", map[string]interface{}{"name": "orders-basic"})
+	var apiID, fn string
+	applyCheckDestroy(t, opts, func() {
+		checkHTTPAPI(t, opts)
+		apiID = terraform.Output(t, opts, "api_gateway_id")
+		fn = terraform.Output(t, opts, "authorizer_function_name")
+		if g := terraform.Output(t, opts, "access_log_group_name"); g != "/aws/apigateway/orders-basic/access" {
+			t.Errorf("access_log_group_name = %q", g)
+		}
+	}, func() { checkHTTPAPIGone(t, apiID, fn) })
+}
+
+func TestHTTPPolicyStream(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	ec := ec2.NewFromConfig(awsConfig(t))
+	vpc, err := ec.CreateVpc(ctx, &ec2.CreateVpcInput{CidrBlock: aws.String("10.42.0.0/16")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	vpcID := aws.ToString(vpc.Vpc.VpcId)
+	var subnets []string
+	for i, az := range []string{"eu-west-1a", "eu-west-1b"} {
+		s, err := ec.CreateSubnet(ctx, &ec2.CreateSubnetInput{
+			VpcId: aws.String(vpcID), CidrBlock: aws.String([]string{"10.42.1.0/24", "10.42.2.0/24"}[i]), AvailabilityZone: aws.String(az),
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		subnets = append(subnets, aws.ToString(s.Subnet.SubnetId))
+	}
+	t.Cleanup(func() {
+		for _, s := range subnets {
+			_, _ = ec.DeleteSubnet(ctx, &ec2.DeleteSubnetInput{SubnetId: aws.String(s)})
+		}
+		_, _ = ec.DeleteVpc(ctx, &ec2.DeleteVpcInput{VpcId: aws.String(vpcID)})
+	})
+
+	// The cluster lives in the platform account (111122223333). moto has no
+	// CreateVpcConnection, so the connection stays off here; its resource is covered by the
+	// mocked `terraform test` runs.
+	opts := example(t, "http-policy-stream", map[string]interface{}{
+		"name":                  "orders-stream",
+		"cluster_arn":           "arn:aws:kafka:eu-west-1:111122223333:cluster/platform/0a1b2c3d-4e5f-6789-abcd-ef0123456789-3",
+		"bootstrap_brokers":     "b-1.platform.abc.c2.kafka.eu-west-1.amazonaws.com:14001,b-2.platform.abc.c2.kafka.eu-west-1.amazonaws.com:14002",
+		"vpc_id":                vpcID,
+		"subnet_ids":            subnets,
+		"create_vpc_connection": false,
+	})
+	var apiID, fn, sg string
+	applyCheckDestroy(t, opts, func() {
+		checkHTTPAPI(t, opts)
+		apiID = terraform.Output(t, opts, "api_gateway_id")
+		fn = terraform.Output(t, opts, "authorizer_function_name")
+		sg = terraform.Output(t, opts, "security_group_id")
+
+		fnc, err := lambda.NewFromConfig(awsConfig(t)).GetFunctionConfiguration(ctx, &lambda.GetFunctionConfigurationInput{FunctionName: aws.String(fn)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		env := fnc.Environment.Variables
+		if env["AUTHZ_KAFKA_TOPIC"] != "gateway-policy.v1" || env["AUTHZ_KAFKA_AUTH"] != "msk-iam" || !strings.Contains(env["AUTHZ_KAFKA_BROKERS"], ":14001") {
+			t.Errorf("policy-stream environment = %v", env)
+		}
+		if fnc.VpcConfig == nil || len(fnc.VpcConfig.SubnetIds) != 2 || len(fnc.VpcConfig.SecurityGroupIds) != 1 || fnc.VpcConfig.SecurityGroupIds[0] != sg {
+			t.Errorf("function VPC config = %+v, want the two subnets and %s", fnc.VpcConfig, sg)
+		}
+
+		groups, err := ec.DescribeSecurityGroups(ctx, &ec2.DescribeSecurityGroupsInput{GroupIds: []string{sg}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var egress []ec2types.IpPermission
+		for _, g := range groups.SecurityGroups {
+			egress = append(egress, g.IpPermissionsEgress...)
+		}
+		if len(egress) != 1 || aws.ToInt32(egress[0].FromPort) != 14001 || aws.ToInt32(egress[0].ToPort) != 14100 {
+			t.Errorf("security group egress = %+v, want only TCP 14001-14100", egress)
+		}
+
+		var policy struct {
+			Statement []struct {
+				Action   []string
+				Resource []string
+			}
+		}
+		if err := json.Unmarshal([]byte(terraform.Output(t, opts, "msk_cluster_policy_json")), &policy); err != nil {
+			t.Fatalf("msk_cluster_policy_json is not JSON: %v", err)
+		}
+		for _, s := range policy.Statement {
+			for _, a := range s.Action {
+				if strings.HasSuffix(a, ":*") {
+					t.Errorf("cluster policy grants %s", a)
+				}
+			}
+		}
+	}, func() {
+		checkHTTPAPIGone(t, apiID, fn)
+		if out, err := ec.DescribeSecurityGroups(ctx, &ec2.DescribeSecurityGroupsInput{GroupIds: []string{sg}}); err == nil && len(out.SecurityGroups) > 0 {
+			t.Errorf("security group %s still exists after destroy", sg)
+		}
+	})
+}
+
+func TestREST(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	opts := example(t, "rest", map[string]interface{}{"name": "orders-rest"})
+	var apiID, fn string
+	applyCheckDestroy(t, opts, func() {
+		apiID = terraform.Output(t, opts, "api_gateway_id")
+		fn = terraform.Output(t, opts, "authorizer_function_name")
+		authorizerID := terraform.Output(t, opts, "authorizer_id")
+		if url := terraform.Output(t, opts, "invoke_url"); !strings.Contains(url, apiID) || !strings.HasSuffix(url, "/v1") {
+			t.Errorf("invoke_url = %q", url)
+		}
+		gw := apigateway.NewFromConfig(awsConfig(t))
+		res, err := gw.GetResources(ctx, &apigateway.GetResourcesInput{RestApiId: aws.String(apiID), Limit: aws.Int32(500)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids := map[string]string{}
+		for _, r := range res.Items {
+			ids[aws.ToString(r.Path)] = aws.ToString(r.Id)
+		}
+		for key := range routesOutput(t, opts) {
+			method, path, _ := strings.Cut(key, " ")
+			m, err := gw.GetMethod(ctx, &apigateway.GetMethodInput{RestApiId: aws.String(apiID), ResourceId: aws.String(ids[path]), HttpMethod: aws.String(method)})
+			if err != nil {
+				t.Errorf("%s: %v", key, err)
+				continue
+			}
+			if isPublic(key) {
+				if aws.ToString(m.AuthorizationType) != "NONE" {
+					t.Errorf("public method %s: authorization %s, want NONE", key, aws.ToString(m.AuthorizationType))
+				}
+				continue
+			}
+			if aws.ToString(m.AuthorizationType) != "CUSTOM" || aws.ToString(m.AuthorizerId) != authorizerID {
+				t.Errorf("protected method %s: authorization %s, authorizer %q; want CUSTOM and %s", key, aws.ToString(m.AuthorizationType), aws.ToString(m.AuthorizerId), authorizerID)
+			}
+		}
+		a, err := gw.GetAuthorizer(ctx, &apigateway.GetAuthorizerInput{RestApiId: aws.String(apiID), AuthorizerId: aws.String(authorizerID)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a.Type != "REQUEST" || !strings.Contains(aws.ToString(a.IdentitySource), "context.resourcePath") {
+			t.Errorf("REST authorizer = %s %q", a.Type, aws.ToString(a.IdentitySource))
+		}
+		checkFunction(t, opts, authorizerID)
+	}, func() {
+		if _, err := apigateway.NewFromConfig(awsConfig(t)).GetRestApi(ctx, &apigateway.GetRestApiInput{RestApiId: aws.String(apiID)}); err == nil {
+			t.Errorf("REST API %s still exists after destroy", apiID)
+		}
+		checkFunctionGone(t, fn)
+	})
+}

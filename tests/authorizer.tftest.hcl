@@ -1,0 +1,204 @@
+# modules/authorizer on its own: the function's contract with the authorizer binary
+# (runtime, handler, layer, environment) and a least-privilege role.
+
+mock_provider "aws" {
+  mock_data "aws_caller_identity" {
+    defaults = { account_id = "123456789012" }
+  }
+  mock_data "aws_partition" {
+    defaults = { partition = "aws" }
+  }
+  mock_data "aws_region" {
+    defaults = { name = "eu-west-1" }
+  }
+  mock_data "aws_vpc" {
+    defaults = { cidr_block = "10.20.0.0/16" }
+  }
+  mock_resource "aws_apigatewayv2_api" {
+    defaults = { id = "a1b2c3", execution_arn = "arn:aws:execute-api:eu-west-1:123456789012:a1b2c3" }
+  }
+  mock_resource "aws_apigatewayv2_authorizer" {
+    defaults = { id = "auth01" }
+  }
+  mock_resource "aws_api_gateway_rest_api" {
+    defaults = { id = "r1s2t3", root_resource_id = "root00", execution_arn = "arn:aws:execute-api:eu-west-1:123456789012:r1s2t3" }
+  }
+  mock_resource "aws_api_gateway_authorizer" {
+    defaults = { id = "rauth1" }
+  }
+  mock_resource "aws_cloudwatch_log_group" {
+    defaults = { arn = "arn:aws:logs:eu-west-1:123456789012:log-group:/aws/lambda/orders-authorizer" }
+  }
+  mock_resource "aws_lambda_function" {
+    defaults = {
+      arn        = "arn:aws:lambda:eu-west-1:123456789012:function:orders-authorizer"
+      invoke_arn = "arn:aws:apigateway:eu-west-1:lambda:path/2015-03-31/functions/arn:aws:lambda:eu-west-1:123456789012:function:orders-authorizer/invocations"
+    }
+  }
+  mock_resource "aws_lambda_layer_version" {
+    defaults = { arn = "arn:aws:lambda:eu-west-1:123456789012:layer:orders-gateway-policy:1" }
+  }
+  mock_resource "aws_iam_role" {
+    defaults = { arn = "arn:aws:iam::123456789012:role/orders-authorizer" }
+  }
+  mock_resource "aws_security_group" {
+    defaults = { id = "sg-0a1b2c3d4e5f60718" }
+  }
+}
+
+variables {
+  name              = "orders"
+  api_id            = "orders"
+  baked_policy_json = <<-EOT
+    {"schema": "gateway-policy/v1", "revision": 7, "issuers": [], "clients": [],
+     "apis": [{"id": "orders", "routes": [{"route": "GET /orders/{id}", "scopes": ["orders:read"]},
+                                         {"route": "POST /orders", "scopes": ["orders:write"]},
+                                         {"route": "GET /health", "public": true}]}],
+     "publishers": []}
+  EOT
+  policy_layer      = { zip_path = "tests/fixtures/policy-layer.zip" }
+  artifact          = { zip_path = "tests/fixtures/bootstrap.zip" }
+}
+
+run "function_contract" {
+  command = apply
+
+  module {
+    source = "./modules/authorizer"
+  }
+
+  assert {
+    condition     = aws_lambda_function.this.runtime == "provided.al2023" && aws_lambda_function.this.handler == "bootstrap" && aws_lambda_function.this.architectures == tolist(["arm64"])
+    error_message = "The function is provided.al2023, handler bootstrap, arm64 by default."
+  }
+
+  assert {
+    condition     = aws_lambda_function.this.layers == tolist([aws_lambda_layer_version.policy.arn])
+    error_message = "The function must carry the policy layer."
+  }
+
+  assert {
+    condition     = aws_lambda_layer_version.policy.source_code_hash == filebase64sha256("tests/fixtures/policy-layer.zip") && strcontains(aws_lambda_layer_version.policy.description, "revision=7")
+    error_message = "The layer is the given zip, and its description records the policy revision."
+  }
+
+  assert {
+    condition = aws_lambda_function.this.environment[0].variables == tomap({
+      AUTHZ_API_ID           = "orders"
+      AUTHZ_POLICY_FILE      = "/opt/gateway-policy.json"
+      AUTHZ_LOG_LEVEL        = "info"
+      AUTHZ_MAX_STALENESS_MS = "1000"
+      AUTHZ_SYNC_BUDGET_MS   = "50"
+    })
+    error_message = "Without a policy stream the environment is exactly the baked-policy settings."
+  }
+
+  assert {
+    condition     = length(aws_lambda_function.this.vpc_config) == 0
+    error_message = "Without vpc_config the function stays out of any VPC."
+  }
+
+  assert {
+    condition     = aws_cloudwatch_log_group.this.name == "/aws/lambda/orders-authorizer" && aws_cloudwatch_log_group.this.retention_in_days == 30
+    error_message = "The function's log group has a retention."
+  }
+
+  assert {
+    condition     = [for s in jsondecode(aws_iam_role_policy.this.policy).Statement : s.Resource] == [["arn:aws:logs:eu-west-1:123456789012:log-group:/aws/lambda/orders-authorizer:*"]]
+    error_message = "Outside a VPC the role may only write its own log group."
+  }
+}
+
+run "function_in_a_vpc_with_a_policy_stream" {
+  command = apply
+
+  module {
+    source = "./modules/authorizer"
+  }
+
+  variables {
+    architecture = "x86_64"
+    vpc_config = {
+      subnet_ids         = ["subnet-0123456789abcdef0"]
+      security_group_ids = ["sg-0123456789abcdef0"]
+    }
+    policy_stream = {
+      cluster_arn  = "arn:aws:kafka:eu-west-1:123456789012:cluster/platform/0a1b2c3d-4e5f-6789-abcd-ef0123456789-3"
+      topic        = "gateway-policy.v1"
+      brokers      = "b-1.platform:9098,b-2.platform:9098"
+      group_prefix = "gateway-authz-orders"
+    }
+  }
+
+  assert {
+    condition     = aws_lambda_function.this.architectures == tolist(["x86_64"])
+    error_message = "architecture selects the function's instruction set."
+  }
+
+  assert {
+    condition = (
+      aws_lambda_function.this.environment[0].variables["AUTHZ_KAFKA_TOPIC"] == "gateway-policy.v1" &&
+      aws_lambda_function.this.environment[0].variables["AUTHZ_KAFKA_BROKERS"] == "b-1.platform:9098,b-2.platform:9098" &&
+      aws_lambda_function.this.environment[0].variables["AUTHZ_KAFKA_AUTH"] == "msk-iam" &&
+      aws_lambda_function.this.environment[0].variables["AUTHZ_KAFKA_GROUP_PREFIX"] == "gateway-authz-orders" &&
+      aws_lambda_function.this.environment[0].variables["AUTHZ_TOMBSTONE_RETENTION_MS"] == "86400000" &&
+      aws_lambda_function.this.environment[0].variables["AUTHZ_MSK_CLUSTER_ARN"] == var.policy_stream.cluster_arn
+    )
+    error_message = "A policy stream adds the AUTHZ_KAFKA_* settings the authorizer documents."
+  }
+
+  assert {
+    condition     = length(aws_lambda_function.this.vpc_config) == 1
+    error_message = "vpc_config places the function in the VPC."
+  }
+
+  assert {
+    condition = alltrue([
+      for s in jsondecode(aws_iam_role_policy.this.policy).Statement :
+      !contains(flatten([s.Resource]), "*") || alltrue([for a in flatten([s.Action]) : startswith(a, "ec2:Describe")])
+    ])
+    error_message = "In a VPC, Resource = \"*\" is allowed only for EC2 Describe* calls."
+  }
+
+  assert {
+    condition     = contains(flatten([for s in jsondecode(aws_iam_role_policy.this.policy).Statement : flatten([s.Resource]) if s.Sid == "CreateEniInOwnSubnets"]), "arn:aws:ec2:eu-west-1:123456789012:subnet/subnet-0123456789abcdef0")
+    error_message = "ENI creation is scoped to the function's own subnets."
+  }
+}
+
+run "baked_policy_must_list_the_api" {
+  command = plan
+
+  module {
+    source = "./modules/authorizer"
+  }
+
+  variables {
+    api_id = "payments"
+  }
+
+  expect_failures = [aws_lambda_layer_version.policy]
+}
+
+run "artifact_from_s3" {
+  command = plan
+
+  module {
+    source = "./modules/authorizer"
+  }
+
+  variables {
+    artifact     = { s3_bucket = "platform-artifacts", s3_key = "gateway/authorizer/1.4.0/bootstrap-arm64.zip", source_code_hash = "abc=" }
+    policy_layer = { s3_bucket = "orders-artifacts", s3_key = "policy/7/policy-layer.zip" }
+  }
+
+  assert {
+    condition     = aws_lambda_function.this.filename == null && aws_lambda_function.this.s3_bucket == "platform-artifacts"
+    error_message = "An S3 artifact replaces the local zip."
+  }
+
+  assert {
+    condition     = aws_lambda_layer_version.policy.filename == null && aws_lambda_layer_version.policy.s3_key == "policy/7/policy-layer.zip"
+    error_message = "An S3 policy layer replaces the local zip."
+  }
+}
