@@ -23,7 +23,7 @@ RELEASE    := $(CARGO_TARGET_DIR)/release
 AUTHZ      := $(RELEASE)/authz
 BOOTSTRAP  := $(RELEASE)/bootstrap
 
-.PHONY: help demo demo-up demo-down test tools build build-native lint rust-test conformance \
+.PHONY: help demo demo-up demo-down test tools build build-native policy-layer lint rust-test conformance \
         kafka-up kafka-down integration validate go-test bench clean
 
 help: ## list the targets
@@ -49,6 +49,9 @@ build-native: ## release build of authz and bootstrap for this machine
 
 build: ## the Lambda zip (arm64, provided.al2023) at dist/bootstrap-arm64.zip
 	@bash scripts/build-lambda.sh arm64
+
+policy-layer: build-native ## the baked-policy layer zip: make policy-layer POLICY=policy.json [OUT=dist/policy-layer.zip]
+	@bash scripts/build-policy-layer.sh "$(POLICY)" $(OUT)
 
 lint: ## cargo fmt and clippy, warnings are errors
 	cd $(CRATE) && $(CARGO) fmt --all -- --check

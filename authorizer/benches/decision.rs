@@ -1,1 +1,134 @@
-fn main() {}
+//! Criterion benchmarks of the decision core and the event path (see BENCHMARKS.md):
+//! one decision per algorithm, a whole HTTP API 2.0 event (JSON in, decision, JSON out),
+//! and loading a large policy.
+
+use std::hint::black_box;
+
+use authorizer::apigw::{handle_event, Served};
+use authorizer::decision::{decide, Reason, Request};
+use authorizer::policy::{load_policy, load_policy_value};
+use authorizer::signing::SigningKey;
+use criterion::{criterion_group, criterion_main, Criterion};
+use jsonwebtoken::Algorithm;
+use serde_json::{json, Value};
+
+#[path = "../examples/gen_large_policy.rs"]
+#[allow(dead_code)]
+mod large;
+
+const NOW: i64 = 1_795_000_000;
+const ISS: &str = "https://idp.example.com";
+const AUD: &str = "https://api.example.com";
+
+struct Fixture {
+    policy: Value,
+    tokens: Vec<(&'static str, String)>,
+}
+
+fn fixture() -> Fixture {
+    let keys = [
+        (
+            "RS256",
+            SigningKey::generate("rsa", Algorithm::RS256).expect("key"),
+        ),
+        (
+            "PS256",
+            SigningKey::generate("rsa", Algorithm::PS256).expect("key"),
+        ),
+        (
+            "ES256",
+            SigningKey::generate("ec", Algorithm::ES256).expect("key"),
+        ),
+        (
+            "EdDSA",
+            SigningKey::generate("ed", Algorithm::EdDSA).expect("key"),
+        ),
+    ];
+    // PS256 reuses the RS256 key material so one `rsa` kid serves both.
+    let ps = SigningKey::from_file(&authorizer::signing::SigningKeyFile {
+        alg: "PS256".into(),
+        ..keys[0].1.to_file()
+    })
+    .expect("key");
+    let claims = json!({"iss": ISS, "aud": AUD, "client_id": "mobile-app", "scope": "orders:read orders:write", "exp": NOW + 600});
+    let tokens = vec![
+        ("RS256", keys[0].1.sign(&claims, &json!({})).expect("sign")),
+        ("PS256", ps.sign(&claims, &json!({})).expect("sign")),
+        ("ES256", keys[2].1.sign(&claims, &json!({})).expect("sign")),
+        ("EdDSA", keys[3].1.sign(&claims, &json!({})).expect("sign")),
+    ];
+    let jwk = |k: &SigningKey| json!({"kid": k.kid, "status": "active", "jwk": k.public_jwk()});
+    let policy = json!({
+        "schema": "gateway-policy/v1", "revision": 1,
+        "issuers": [{"id": "idp", "issuer": ISS, "audiences": [AUD], "algorithms": ["RS256", "PS256", "ES256", "EdDSA"],
+                     "keys": [jwk(&keys[0].1), jwk(&keys[2].1), jwk(&keys[3].1)]}],
+        "clients": [{"id": "mobile-app", "status": "active", "scopes": ["orders:read", "orders:write"]}],
+        "apis": [{"id": "orders", "routes": [
+            {"route": "GET /orders", "scopes": ["orders:read"]}, {"route": "GET /orders/{id}", "scopes": ["orders:read"]},
+            {"route": "POST /orders", "scopes": ["orders:write"]}, {"route": "GET /health", "public": true}]}]
+    });
+    Fixture { policy, tokens }
+}
+
+fn v2_event(path: &str, token: Option<&str>) -> String {
+    let mut e = json!({"version": "2.0", "type": "REQUEST",
+        "routeArn": format!("arn:aws:execute-api:eu-west-1:123456789012:a1b2c3d4e5/prod/GET{path}"),
+        "routeKey": format!("GET {path}"), "rawPath": path, "rawQueryString": "",
+        "headers": {"host": "a1b2c3d4e5.execute-api.eu-west-1.amazonaws.com", "user-agent": "bench", "accept": "*/*"},
+        "requestContext": {"accountId": "123456789012", "apiId": "a1b2c3d4e5", "http": {"method": "GET", "path": path, "protocol": "HTTP/1.1", "sourceIp": "203.0.113.7", "userAgent": "bench"},
+                           "requestId": "r", "routeKey": format!("GET {path}"), "stage": "prod", "time": "19/Nov/2026:10:13:20 +0000", "timeEpoch": NOW * 1000}});
+    if let Some(t) = token {
+        e["headers"]["authorization"] = json!(format!("Bearer {t}"));
+        e["identitySource"] = json!([format!("Bearer {t}")]);
+    }
+    e.to_string()
+}
+
+fn benches(c: &mut Criterion) {
+    let f = fixture();
+    let view = load_policy_value(&f.policy).expect("policy");
+    let mut group = c.benchmark_group("decision");
+    for (alg, token) in &f.tokens {
+        let req = Request {
+            method: "GET",
+            path: "/orders/42",
+            token: Some(token),
+        };
+        assert_eq!(
+            decide(Some(&view), "orders", &req, NOW).reason,
+            Reason::Ok,
+            "{alg}"
+        );
+        group.bench_function(*alg, |b| {
+            b.iter(|| decide(Some(&view), "orders", black_box(&req), NOW))
+        });
+    }
+    group.finish();
+
+    let mut group = c.benchmark_group("http_v2_event");
+    for (name, event) in [
+        ("RS256", v2_event("/orders/42", Some(&f.tokens[0].1))),
+        ("EdDSA", v2_event("/orders/42", Some(&f.tokens[3].1))),
+        ("public_route_no_crypto", v2_event("/health", None)),
+    ] {
+        group.bench_function(name, |b| {
+            b.iter(|| {
+                let value: Value = serde_json::from_str(black_box(&event)).expect("json");
+                let out = handle_event(Some(&view), "orders", &value, NOW, Served::default());
+                serde_json::to_string(&out.response).expect("json")
+            })
+        });
+    }
+    group.finish();
+
+    let big = large::large_policy().to_string();
+    let mut group = c.benchmark_group("policy_load");
+    group.sample_size(10);
+    group.bench_function("10k_clients_1k_apis_100_keys", |b| {
+        b.iter(|| load_policy(black_box(&big)).expect("valid"))
+    });
+    group.finish();
+}
+
+criterion_group!(decision, benches);
+criterion_main!(decision);

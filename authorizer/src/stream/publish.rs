@@ -316,27 +316,81 @@ pub fn tombstone(
     producer.flush(timeout).map_err(|e| e.to_string())
 }
 
-/// Sends raw key/value records as they are (tests use it for malformed and forged events).
+/// A producer that sends key/value records as they are (tests and benchmarks use it for
+/// hand-made, malformed and forged events).
+pub struct RawProducer {
+    producer: BaseProducer<GatewayContext>,
+    topic: String,
+}
+
+impl RawProducer {
+    pub fn new(cfg: &StreamConfig, brokers: &str) -> Result<Self, String> {
+        let (mut c, ctx) = client_config(cfg, brokers)?;
+        c.set("linger.ms", "0");
+        let producer = c
+            .create_with_context(ctx)
+            .map_err(|e: rdkafka::error::KafkaError| e.to_string())?;
+        Ok(RawProducer {
+            producer,
+            topic: cfg.topic.clone(),
+        })
+    }
+
+    /// Sends the records in order and waits until the broker has acknowledged them.
+    pub fn send(
+        &self,
+        records: &[(Option<String>, Option<String>)],
+        timeout: Duration,
+    ) -> Result<(), String> {
+        self.enqueue(records)?;
+        self.flush(timeout)
+    }
+
+    /// Waits until the broker has acknowledged everything enqueued.
+    pub fn flush(&self, timeout: Duration) -> Result<(), String> {
+        self.producer.flush(timeout).map_err(|e| e.to_string())
+    }
+
+    /// Hands the records to librdkafka, which sends them at once (`linger.ms` 0), without
+    /// waiting for the acknowledgement.
+    pub fn enqueue(&self, records: &[(Option<String>, Option<String>)]) -> Result<(), String> {
+        for (key, value) in records {
+            let mut r: BaseRecord<'_, String, String> = BaseRecord::to(&self.topic);
+            if let Some(k) = key {
+                r = r.key(k);
+            }
+            if let Some(v) = value {
+                r = r.payload(v);
+            }
+            loop {
+                match self.producer.send(r) {
+                    Ok(()) => break,
+                    Err((e, back))
+                        if matches!(
+                            e.rdkafka_error_code(),
+                            Some(rdkafka::types::RDKafkaErrorCode::QueueFull)
+                        ) =>
+                    {
+                        self.producer.poll(Duration::from_millis(50));
+                        r = back;
+                    }
+                    Err((e, _)) => return Err(e.to_string()),
+                }
+            }
+        }
+        self.producer.poll(Duration::ZERO);
+        Ok(())
+    }
+}
+
+/// Sends raw key/value records with a producer of its own.
 pub fn send_raw(
     cfg: &StreamConfig,
     brokers: &str,
     records: &[(Option<String>, Option<String>)],
     timeout: Duration,
 ) -> Result<(), String> {
-    let (c, ctx) = client_config(cfg, brokers)?;
-    let producer: BaseProducer<GatewayContext> =
-        c.create_with_context(ctx).map_err(|e| e.to_string())?;
-    for (key, value) in records {
-        let mut r: BaseRecord<'_, String, String> = BaseRecord::to(&cfg.topic);
-        if let Some(k) = key {
-            r = r.key(k);
-        }
-        if let Some(v) = value {
-            r = r.payload(v);
-        }
-        producer.send(r).map_err(|(e, _)| e.to_string())?;
-    }
-    producer.flush(timeout).map_err(|e| e.to_string())
+    RawProducer::new(cfg, brokers)?.send(records, timeout)
 }
 
 /// The topic configuration we recommend (docs/policy-events.md explains each value).
