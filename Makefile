@@ -23,7 +23,7 @@ RELEASE    := $(CARGO_TARGET_DIR)/release
 AUTHZ      := $(RELEASE)/authz
 BOOTSTRAP  := $(RELEASE)/bootstrap
 
-.PHONY: help demo demo-up demo-down test tools build build-native policy-layer lint rust-test conformance \
+.PHONY: help demo demo-up demo-down test tools build build-native policy-layer lint rust-test conformance schema \
         kafka-up kafka-down integration validate go-test bench clean
 
 help: ## list the targets
@@ -38,7 +38,7 @@ demo-up: build-native ## start the demo gateway and leave it running
 demo-down: ## stop everything demo-up started
 	@bash scripts/demo.sh down
 
-test: tools lint rust-test conformance integration validate go-test ## everything CI runs
+test: tools lint rust-test conformance schema integration validate go-test ## everything CI runs
 	@echo "make test: all suites passed"
 
 tools: ## install the toolchain this repo needs (idempotent, cached)
@@ -62,6 +62,9 @@ rust-test: ## unit, property and conformance tests (no broker needed)
 
 conformance: build-native ## run every decision case through the authz CLI
 	$(AUTHZ) conformance conformance/
+
+schema: ## the JSON Schemas against every policy in the repo and sample events
+	@python3 scripts/schema-check.py
 
 kafka-up: ## start a local Apache Kafka (KRaft) and print its bootstrap address
 	@bash scripts/kafka.sh up

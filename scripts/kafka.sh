@@ -208,6 +208,8 @@ start_broker() {
     # random-uuid prints; making one here saves a JVM start.
     local cluster_id
     cluster_id="$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')"
+    # A leading '-' would be read as an option by the storage tool (1 id in 64).
+    [ "${cluster_id:0:1}" = "-" ] && cluster_id="A${cluster_id:1}"
     log "formatting new storage in $DATA (cluster id $cluster_id)"
     "$JAVA" -Xmx256m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 \
       -Dlog4j2.configurationFile="$KAFKA_SRC/log4j2-tools.properties" -cp "$LIBS/*" \

@@ -12,6 +12,9 @@ if have rustup; then
   rustup component list --installed 2>/dev/null | grep -q '^rustfmt' || rustup component add rustfmt
 fi
 
+# The schema check (make schema) uses Python's jsonschema.
+python3 -c 'import jsonschema' 2>/dev/null || python3 -m pip install --quiet --disable-pip-version-check 'jsonschema>=4.18'
+
 # Each part of the repo installs its own tools; those scripts are idempotent too.
 for part in scripts/tools-*.sh; do
   [ -f "$part" ] && bash "$part"

@@ -6,6 +6,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use jsonwebtoken::Algorithm;
+use serde::Deserialize;
 
 use super::document::{
     ApiDoc, ClientDoc, ClientStatus, IssuerDoc, KeyStatus, PolicyDocument, PublisherDoc,
@@ -250,20 +251,20 @@ impl PolicyView {
         match kind {
             EntityKind::Issuer => {
                 validate_issuer(data, "$")?;
-                self.put_issuer(serde_json::from_value(data.clone()).map_err(bad)?)
+                self.put_issuer(Deserialize::deserialize(data).map_err(bad)?)
             }
             EntityKind::Client => {
                 validate_client(data, "$")?;
-                self.put_client(serde_json::from_value(data.clone()).map_err(bad)?);
+                self.put_client(Deserialize::deserialize(data).map_err(bad)?);
                 Ok(())
             }
             EntityKind::Api => {
                 validate_api(data, "$")?;
-                self.put_api(serde_json::from_value(data.clone()).map_err(bad)?)
+                self.put_api(Deserialize::deserialize(data).map_err(bad)?)
             }
             EntityKind::Publisher => {
                 validate_publisher(data, "$")?;
-                self.put_publisher(serde_json::from_value(data.clone()).map_err(bad)?)
+                self.put_publisher(Deserialize::deserialize(data).map_err(bad)?)
             }
         }
     }

@@ -4,6 +4,8 @@
 //! A document is checked as JSON first (so every problem is reported with its JSON path,
 //! all at once), then indexed once; the hot path only does hash lookups on the index.
 
+use serde::Deserialize;
+
 mod document;
 mod index;
 mod validate;
@@ -37,7 +39,7 @@ pub fn load_policy(json: &str) -> Result<PolicyView, PolicyErrors> {
 /// Validates and indexes an already-parsed policy document.
 pub fn load_policy_value(value: &serde_json::Value) -> Result<PolicyView, PolicyErrors> {
     validate_document(value)?;
-    let doc: PolicyDocument = serde_json::from_value(value.clone())
+    let doc = PolicyDocument::deserialize(value)
         .map_err(|e| PolicyErrors::single("$", format!("does not match the schema: {e}")))?;
     PolicyView::from_document(doc)
 }
