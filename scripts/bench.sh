@@ -49,3 +49,15 @@ if ! bash scripts/kafka.sh status >/dev/null 2>&1; then started=1; fi
 trap '[ "$started" = 1 ] && bash scripts/kafka.sh down >/dev/null 2>&1 || true' EXIT
 brokers=$(bash scripts/kafka.sh up | tail -n 1)
 (cd authorizer && cargo run --release --locked --quiet --example stream_bench -- "$brokers" "${BENCH_CHANGES:-1000}" "${BENCH_ENTITIES:-100000}")
+
+echo
+echo "## under the Lambda emulator (aws-lambda-rie): cold start and one instance's throughput, scripts/bench/rie.sh"
+bash scripts/bench/rie.sh
+
+echo
+echo "## fleet propagation: 50 instances (aws-lambda-rie + bootstrap each) on one broker, scripts/bench/fleet.sh"
+bash scripts/bench/fleet.sh
+
+echo
+echo "## Open Policy Agent side by side (the same token and rules), scripts/bench/opa.sh"
+bash scripts/bench/opa.sh

@@ -771,6 +771,7 @@ fn outage_decisions_continue_stale_and_the_stream_catches_up_by_itself() {
         live.wait_revision(50, Duration::from_secs(60)),
         "caught up after the broker came back"
     );
+    assert!(live.wait_fresh(WAIT), "confirmed fresh again");
     let (allowed, _, stale) = decide(&a, &w.event("app"));
     assert!(allowed && !stale, "fresh again");
     assert_eq!(decide(&a, &w.event("other")).1, "client_suspended");

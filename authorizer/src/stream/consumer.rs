@@ -144,6 +144,26 @@ impl LiveStream {
         }
     }
 
+    /// Waits until the view has been confirmed caught up within `max_staleness`, up to `timeout`.
+    pub fn wait_fresh(&self, timeout: Duration) -> bool {
+        let max = Duration::from_millis(self.shared.cfg.max_staleness_ms);
+        let deadline = Instant::now() + timeout;
+        let mut st = self.shared.lock();
+        while !st.last_fresh.is_some_and(|t| t.elapsed() <= max) {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return false;
+            }
+            st = self
+                .shared
+                .changed
+                .wait_timeout(st, left)
+                .map(|(g, _)| g)
+                .unwrap_or_else(|p| p.into_inner().0);
+        }
+        true
+    }
+
     /// Waits until the stream has been caught up at least once, up to `timeout`.
     pub fn wait_caught_up(&self, timeout: Duration) -> bool {
         let deadline = Instant::now() + timeout;

@@ -59,7 +59,10 @@ fn consumer(cfg: &StreamConfig, brokers: &str) -> Result<BaseConsumer<GatewayCon
     let (mut c, ctx) = client_config(cfg, brokers)?;
     c.set("group.id", format!("{}-cli", cfg.group_prefix))
         .set("enable.auto.commit", "false")
-        .set("enable.partition.eof", "false");
+        .set("enable.partition.eof", "false")
+        // Reading to the end of a small topic: do not let the broker hold fetches for the
+        // default 500 ms.
+        .set("fetch.wait.max.ms", "10");
     c.create_with_context(ctx)
         .map_err(|e| format!("cannot create a Kafka consumer: {e}"))
 }
@@ -257,9 +260,12 @@ pub fn publish(
     timeout: Duration,
 ) -> Result<usize, String> {
     let (mut c, ctx) = client_config(cfg, brokers)?;
+    // acks=all with one request in flight keeps the records in order without the
+    // idempotent producer's extra round trips.
     c.set("acks", "all")
-        .set("enable.idempotence", "true")
-        .set("linger.ms", "5");
+        .set("enable.idempotence", "false")
+        .set("max.in.flight.requests.per.connection", "1")
+        .set("linger.ms", "0");
     let producer: BaseProducer<GatewayContext> = c
         .create_with_context(ctx)
         .map_err(|e| format!("cannot create a Kafka producer: {e}"))?;
