@@ -288,6 +288,16 @@ impl PolicyView {
         }
     }
 
+    /// The ids of the entities of `kind` (unsorted; cheap, no JSON).
+    pub fn ids(&self, kind: EntityKind) -> Vec<&str> {
+        match kind {
+            EntityKind::Issuer => self.issuers.keys().map(String::as_str).collect(),
+            EntityKind::Client => self.clients.keys().map(String::as_str).collect(),
+            EntityKind::Api => self.apis.keys().map(String::as_str).collect(),
+            EntityKind::Publisher => self.publishers.keys().map(String::as_str).collect(),
+        }
+    }
+
     /// The id each entity of `kind` currently has, with its JSON (for diffs and dumps).
     pub fn entities(&self, kind: EntityKind) -> Vec<(String, serde_json::Value)> {
         let to_json =

@@ -66,8 +66,8 @@ impl Replica {
                 self.view = baked.clone();
                 self.has_policy = true;
                 for kind in EntityKind::ALL {
-                    for (id, _) in baked.entities(kind) {
-                        self.revisions.insert((kind, id), baked.revision);
+                    for id in baked.ids(kind) {
+                        self.revisions.insert((kind, id.to_string()), baked.revision);
                     }
                 }
             }
