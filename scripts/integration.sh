@@ -11,7 +11,7 @@ started=0
 if ! bash scripts/kafka.sh status >/dev/null 2>&1; then
   started=1
 fi
-cleanup() { [ "$started" = 1 ] && bash scripts/kafka.sh down >/dev/null 2>&1 || true; }
+cleanup() { [ "$started" = 1 ] && bash "$KAFKA_SCRIPT" down >/dev/null 2>&1 || true; }
 trap cleanup EXIT INT TERM
 bash scripts/kafka.sh up >/dev/null
 

@@ -149,7 +149,7 @@ impl LiveStream {
         let max = Duration::from_millis(self.shared.cfg.max_staleness_ms);
         let deadline = Instant::now() + timeout;
         let mut st = self.shared.lock();
-        while !st.last_fresh.is_some_and(|t| t.elapsed() <= max) {
+        while st.last_fresh.is_none_or(|t| t.elapsed() > max) {
             let left = deadline.saturating_duration_since(Instant::now());
             if left.is_zero() {
                 return false;
@@ -365,7 +365,8 @@ fn run(shared: Arc<Shared>, baked: Option<PolicyView>) {
         let requested = shared.lock().requested.is_some();
         let check_every = Duration::from_millis((cfg.max_staleness_ms / 2).max(10));
         if requested || last_check.is_none_or(|t| t.elapsed() >= check_every) {
-            last_check = Some(Instant::now());
+            let checked_at = Instant::now();
+            last_check = Some(checked_at);
             let timeout = if requested {
                 Duration::from_millis(cfg.sync_budget_ms.max(20))
             } else {
@@ -380,7 +381,7 @@ fn run(shared: Arc<Shared>, baked: Option<PolicyView>) {
                         }
                         dirty = false;
                     }
-                    mark_fresh(&shared, 0);
+                    mark_fresh(&shared, 0, checked_at);
                 }
                 Ok(lag) => {
                     shared.lock().stats.lag = lag;
@@ -481,12 +482,17 @@ fn publish(shared: &Shared, view: PolicyView) {
     shared.changed.notify_all();
 }
 
-fn mark_fresh(shared: &Shared, lag: i64) {
+/// `checked_at` is when the check that found no lag started: a check interrupted by a freeze
+/// must not vouch for the time after the thaw.
+fn mark_fresh(shared: &Shared, lag: i64, checked_at: Instant) {
     let mut st = shared.lock();
     let was_stale = st.stale_logged;
     let first = !st.stats.caught_up;
-    st.last_fresh = Some(Instant::now());
-    st.requested = None;
+    st.last_fresh = Some(checked_at);
+    // A catch-up asked for after this check started still needs a check of its own.
+    if st.requested.is_some_and(|asked| asked <= checked_at) {
+        st.requested = None;
+    }
     st.stale_logged = false;
     st.stats.lag = lag;
     st.stats.caught_up = true;

@@ -67,7 +67,8 @@ impl Replica {
                 self.has_policy = true;
                 for kind in EntityKind::ALL {
                     for id in baked.ids(kind) {
-                        self.revisions.insert((kind, id.to_string()), baked.revision);
+                        self.revisions
+                            .insert((kind, id.to_string()), baked.revision);
                     }
                 }
             }

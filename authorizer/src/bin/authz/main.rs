@@ -1,6 +1,7 @@
 //! `authz`: the command line for platform engineers (validate a policy, see why a request
 //! is allowed or denied, run conformance cases) and for portal teams (publish policy events).
 
+mod gateway_cmd;
 mod policy_cmds;
 mod stream_cmds;
 
@@ -37,6 +38,9 @@ enum Command {
     Publish(stream_cmds::PublishArgs),
     /// Print the policy topic's records: offset, key, revision, validity, signer.
     Tail(stream_cmds::TailArgs),
+    /// A development stand-in for API Gateway: HTTP in front of the authorizer under a Lambda
+    /// runtime emulator (local demo and tests only).
+    Gateway(gateway_cmd::GatewayArgs),
     /// Manage the policy topic.
     #[command(subcommand)]
     Topic(stream_cmds::TopicCommand),
@@ -54,6 +58,7 @@ fn main() -> ExitCode {
         Command::Publish(args) => stream_cmds::publish_cmd(args),
         Command::Tail(args) => stream_cmds::tail_cmd(args),
         Command::Topic(cmd) => stream_cmds::topic_cmd(cmd),
+        Command::Gateway(args) => gateway_cmd::gateway_cmd(args),
     };
     match result {
         Ok(code) => code,
