@@ -148,6 +148,15 @@ run "cache_ttl_keeps_the_route_in_the_identity_sources" {
       result_ttl_seconds = 300
     }
     cors = { allow_origins = ["https://app.example.com"] }
+    routes = {
+      "GET /orders/{id}" = {
+        integration = { type = "http_proxy", uri = "https://orders.internal.example.com/orders/{id}" }
+      }
+      "GET /health" = {
+        integration = { type = "http_proxy", uri = "https://orders.internal.example.com/health" }
+        public      = true
+      }
+    }
   }
 
   assert {
@@ -159,4 +168,27 @@ run "cache_ttl_keeps_the_route_in_the_identity_sources" {
     condition     = aws_apigatewayv2_api.this.cors_configuration[0].allow_origins == toset(["https://app.example.com"])
     error_message = "CORS is configured on the HTTP API."
   }
+}
+
+run "cache_ttl_is_refused_with_a_greedy_protected_route" {
+  command = plan
+
+  module {
+    source = "./modules/http-api"
+  }
+
+  variables {
+    authorizer = {
+      function_name      = "orders-authorizer"
+      invoke_arn         = "arn:aws:apigateway:eu-west-1:lambda:path/2015-03-31/functions/arn:aws:lambda:eu-west-1:123456789012:function:orders-authorizer/invocations"
+      result_ttl_seconds = 300
+    }
+    routes = {
+      "ANY /{proxy+}" = {
+        integration = { type = "http_proxy", uri = "https://orders.internal.example.com/{proxy}" }
+      }
+    }
+  }
+
+  expect_failures = [aws_apigatewayv2_authorizer.this]
 }

@@ -146,9 +146,11 @@ pub fn read_event(event: &Value) -> Incoming<'_> {
                 .get("identitySource")
                 .and_then(Value::as_array)
                 .and_then(|ids| {
-                    ids.iter()
-                        .filter_map(Value::as_str)
-                        .find(|s| s.len() > 7 && s[..7].eq_ignore_ascii_case("bearer "))
+                    ids.iter().filter_map(Value::as_str).find(|s| {
+                        s.len() > 7
+                            && s.get(..7)
+                                .is_some_and(|p| p.eq_ignore_ascii_case("bearer "))
+                    })
                 })
                 .map_or(Ok(None), bearer),
         },
@@ -339,7 +341,22 @@ fn iam_statements(
             }
             out
         }
-        (Reason::PublicRoute, _) => vec![statement(IamPolicyEffect::Allow, exact())],
+        // The whole public route, not just this path: a cached answer for one path must not
+        // turn into a deny for the next path of the same route.
+        (Reason::PublicRoute, Some(api)) => {
+            let patterns = api
+                .routes
+                .iter()
+                .find(|r| Some(&r.route) == decision.route.as_ref())
+                .map(|r| {
+                    r.arn_patterns
+                        .iter()
+                        .map(|p| format!("{}/{p}", arn.stage_prefix))
+                        .collect()
+                })
+                .unwrap_or_else(exact);
+            vec![statement(IamPolicyEffect::Allow, patterns)]
+        }
         // A token that is unusable is unusable on every route of this stage.
         (reason, _) if reason.is_token_fault() => {
             vec![statement(
@@ -356,12 +373,17 @@ fn route_patterns(arn: &MethodArn<'_>, api: &Api, scopes: &[String]) -> (Vec<Str
     let mut allowed = Vec::new();
     let mut denied = Vec::new();
     for route in &api.routes {
-        let pattern = format!("{}/{}", arn.stage_prefix, route.arn_pattern);
-        if route.public || route.scopes.iter().all(|s| scopes.contains(s)) {
-            allowed.push(pattern);
+        let target = if route.public || route.scopes.iter().all(|s| scopes.contains(s)) {
+            &mut allowed
         } else {
-            denied.push(pattern);
-        }
+            &mut denied
+        };
+        target.extend(
+            route
+                .arn_patterns
+                .iter()
+                .map(|p| format!("{}/{p}", arn.stage_prefix)),
+        );
     }
     (allowed, denied)
 }

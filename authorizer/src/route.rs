@@ -95,14 +95,21 @@ impl RouteTemplate {
         })
     }
 
-    /// The execute-api ARN resource suffix for this route: `METHOD/path` with `*` for
-    /// parameters and `*` for ANY (as IAM policies for REST authorizers expect).
-    pub fn arn_pattern(&self) -> String {
-        let method = if self.method == "ANY" {
-            "*"
-        } else {
-            &self.method
-        };
+    /// The execute-api ARN resource suffixes for this route: `METHOD/path` with `*` for
+    /// parameters. `ANY` becomes one pattern per method, because an IAM `*` also matches
+    /// `/`, so a `*` method would reach into other paths (`*/orders` matching `GET/x/orders`).
+    pub fn arn_patterns(&self) -> Vec<String> {
+        if self.method == "ANY" {
+            return METHODS
+                .iter()
+                .filter(|m| **m != "ANY")
+                .map(|m| self.arn_pattern_for(m))
+                .collect();
+        }
+        vec![self.arn_pattern_for(&self.method)]
+    }
+
+    fn arn_pattern_for(&self, method: &str) -> String {
         let mut out = String::from(method);
         if self.segments.is_empty() {
             out.push('/');
@@ -257,8 +264,12 @@ mod tests {
     #[test]
     fn arn_patterns() {
         let t = RouteTemplate::parse("ANY /files/{path+}").unwrap();
-        assert_eq!(t.arn_pattern(), "*/files/*");
-        assert_eq!(RouteTemplate::parse("GET /").unwrap().arn_pattern(), "GET/");
+        assert_eq!(t.arn_patterns().len(), 7);
+        assert_eq!(t.arn_patterns()[0], "GET/files/*");
+        assert_eq!(
+            RouteTemplate::parse("GET /").unwrap().arn_patterns(),
+            ["GET/"]
+        );
     }
 
     proptest! {

@@ -7,7 +7,6 @@
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use jsonwebtoken::Algorithm;
-use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use crate::decision::Reason;
@@ -24,13 +23,6 @@ pub struct VerifiedToken<'v> {
     pub claims: Map<String, Value>,
     pub alg: Algorithm,
     pub kid: String,
-}
-
-#[derive(Deserialize)]
-struct Header {
-    alg: Option<Value>,
-    kid: Option<Value>,
-    crit: Option<Value>,
 }
 
 fn is_b64url(segment: &str) -> bool {
@@ -92,7 +84,7 @@ pub fn verify<'v>(
         return Err(Reason::MalformedToken);
     }
     let (Some(header), Some(claims)) = (
-        decode_json::<Header>(h64),
+        decode_json::<Map<String, Value>>(h64),
         decode_json::<Map<String, Value>>(p64),
     ) else {
         note(
@@ -101,14 +93,15 @@ pub fn verify<'v>(
         );
         return Err(Reason::MalformedToken);
     };
-    if header.crit.is_some() {
+    // Any `crit` member, even null or empty, names extensions we do not implement.
+    if header.contains_key("crit") {
         note(
             "malformed_token",
             "header has `crit`; no critical extensions are implemented".into(),
         );
         return Err(Reason::MalformedToken);
     }
-    let Some(Value::String(alg_name)) = header.alg else {
+    let Some(Value::String(alg_name)) = header.get("alg").cloned() else {
         note("malformed_token", "header has no `alg` string".into());
         return Err(Reason::MalformedToken);
     };
@@ -145,7 +138,7 @@ pub fn verify<'v>(
     };
     note("algorithm", format!("{alg_name} is allowed"));
 
-    let kid = match &header.kid {
+    let kid = match header.get("kid") {
         Some(Value::String(kid)) => kid.as_str(),
         _ => "",
     };
@@ -259,5 +252,39 @@ pub fn token_scopes(claims: &Map<String, Value>) -> Vec<&str> {
         Some(Value::String(s)) => s.split_ascii_whitespace().collect(),
         Some(Value::Array(items)) => items.iter().filter_map(Value::as_str).collect(),
         _ => Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::policy::load_policy_value;
+    use crate::signing::SigningKey;
+    use jsonwebtoken::Algorithm;
+    use serde_json::json;
+
+    #[test]
+    fn header_must_be_an_object_without_any_crit() {
+        let k = SigningKey::generate("k", Algorithm::ES256).expect("key");
+        let view = load_policy_value(&json!({"schema": "gateway-policy/v1", "revision": 1, "issuers": [{"id": "i", "issuer": "https://i",
+            "audiences": ["a"], "algorithms": ["ES256"], "keys": [{"kid": "k", "status": "active", "jwk": k.public_jwk()}]}]}))
+        .expect("policy");
+        let claims = json!({"iss": "https://i", "aud": "a", "exp": 2_000_000_000i64});
+        for header in [
+            json!({"alg": "ES256", "kid": "k", "crit": null}),
+            json!({"alg": "ES256", "kid": "k", "crit": []}),
+            json!(["ES256", "k"]),
+        ] {
+            let t = k.sign_with_header(&header, &claims).expect("sign");
+            assert_eq!(
+                verify(&t, &view, 1_795_000_000, None).err(),
+                Some(Reason::MalformedToken),
+                "{header}"
+            );
+        }
+        let ok = k
+            .sign_with_header(&json!({"alg": "ES256", "kid": "k"}), &claims)
+            .expect("sign");
+        assert!(verify(&ok, &view, 1_795_000_000, None).is_ok());
     }
 }

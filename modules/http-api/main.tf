@@ -65,6 +65,18 @@ resource "aws_apigatewayv2_authorizer" "this" {
   # Always set: the provider's default is 300 s.
   authorizer_result_ttl_in_seconds = var.authorizer.result_ttl_seconds
   identity_sources                 = local.identity_sources
+
+  lifecycle {
+    # The cache key holds the route key, not the path: under a greedy or ANY route one
+    # cached allow would answer for every path and method that route covers, although the
+    # policy may give them different scopes.
+    precondition {
+      condition = var.authorizer.result_ttl_seconds == 0 || alltrue([
+        for key, route in var.routes : route.public || !(startswith(key, "ANY ") || strcontains(key, "+}"))
+      ])
+      error_message = "authorizer.result_ttl_seconds above 0 needs every protected route to name one method and no greedy {name+} segment; list such routes one by one, mark them public, or keep the TTL at 0."
+    }
+  }
 }
 
 resource "aws_lambda_permission" "authorizer" {

@@ -114,8 +114,8 @@ pub struct RouteEntry {
     pub template: RouteTemplate,
     pub scopes: Vec<String>,
     pub public: bool,
-    /// `METHOD/path` with `*` for parameters, for IAM policy resources.
-    pub arn_pattern: String,
+    /// `METHOD/path` with `*` for parameters (one per method for `ANY`), for IAM policy resources.
+    pub arn_patterns: Vec<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -135,7 +135,7 @@ impl Api {
             router.insert(&template, i);
             routes.push(RouteEntry {
                 route: r.route.clone(),
-                arn_pattern: template.arn_pattern(),
+                arn_patterns: template.arn_patterns(),
                 template,
                 scopes: r.scopes.clone(),
                 public: r.public,

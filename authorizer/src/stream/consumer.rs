@@ -48,6 +48,8 @@ struct SyncState {
     requested: Option<Instant>,
     /// The last staleness we logged about, to log transitions only.
     stale_logged: bool,
+    /// When a check last failed to reach Kafka; cleared by a successful check.
+    last_failure: Option<Instant>,
     stats: StreamStats,
 }
 
@@ -218,6 +220,11 @@ impl Freshness for LiveStream {
             return (false, age(&st).as_millis() as u64);
         }
         st.requested = Some(asked);
+        // Kafka was found unreachable moments ago: waiting would only add the budget to
+        // every decision of an outage. The thread keeps trying; decide now, flagged stale.
+        if st.last_failure.is_some_and(|t| t.elapsed() <= max) {
+            return (true, age(&st).as_millis() as u64);
+        }
         let deadline = asked + budget;
         while st.last_fresh.is_none_or(|t| t < asked) {
             let left = deadline.saturating_duration_since(Instant::now());
@@ -278,7 +285,9 @@ fn run(shared: Arc<Shared>, baked: Option<PolicyView>) {
     shared.lock().stats.revision = replica.view().map_or(0, |v| v.revision);
     let mut partitions: Vec<i32> = Vec::new();
     let mut progress: HashMap<i32, Progress> = HashMap::new();
-    let mut rebuilding = false;
+    // The first replay is a rebuild too: serving half-replayed views could show states
+    // that neither the baked policy nor the topic's final state allows.
+    let mut rebuilding = true;
     let mut dirty = false;
     let mut last_check: Option<Instant> = None;
     let poll = Duration::from_millis(5);
@@ -494,6 +503,7 @@ fn mark_fresh(shared: &Shared, lag: i64, checked_at: Instant) {
         st.requested = None;
     }
     st.stale_logged = false;
+    st.last_failure = None;
     st.stats.lag = lag;
     st.stats.caught_up = true;
     let stats = st.stats.clone();
@@ -516,6 +526,7 @@ fn mark_fresh(shared: &Shared, lag: i64, checked_at: Instant) {
 
 fn mark_unreachable(shared: &Shared, error: &str) {
     let mut st = shared.lock();
+    st.last_failure = Some(Instant::now());
     let staleness = st
         .last_fresh
         .unwrap_or(shared.started)

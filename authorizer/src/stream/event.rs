@@ -95,18 +95,19 @@ pub struct Decoded {
 }
 
 /// Decodes a record's value (plain JSON or compact JWS) and checks it against its key and,
-/// in signed mode, against the policy's publisher keys.
+/// in signed mode (`signed`), against the policy's publisher keys.
 pub fn decode_value(
     kind: EntityKind,
     id: &str,
     value: &[u8],
     view: &PolicyView,
+    signed: bool,
 ) -> Result<Decoded, (Rejection, String)> {
     let text = std::str::from_utf8(value)
         .map_err(|_| (Rejection::Malformed, "value is not UTF-8".to_string()))?
         .trim();
     let (payload, signed_by) = if text.starts_with('{') {
-        if view.requires_signed_events() {
+        if signed {
             return Err((
                 Rejection::Unsigned,
                 "the policy lists publishers, so events must be signed (compact JWS)".into(),

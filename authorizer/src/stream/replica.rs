@@ -42,6 +42,9 @@ pub struct Replica {
     view: PolicyView,
     has_policy: bool,
     revisions: HashMap<(EntityKind, String), u64>,
+    /// Signed mode: on when the baked policy or any applied event lists publishers, and
+    /// never off again (a stream must not be able to switch its own checking off).
+    signed: bool,
 }
 
 impl Replica {
@@ -52,6 +55,7 @@ impl Replica {
             view: PolicyView::default(),
             has_policy: false,
             revisions: HashMap::new(),
+            signed: false,
         };
         r.reset();
         r
@@ -65,6 +69,7 @@ impl Replica {
             Some(baked) => {
                 self.view = baked.clone();
                 self.has_policy = true;
+                self.signed |= baked.requires_signed_events();
                 for kind in EntityKind::ALL {
                     for id in baked.ids(kind) {
                         self.revisions
@@ -109,11 +114,20 @@ impl Replica {
             );
         };
         let Some(value) = value else {
-            self.revisions.remove(&(kind, id.clone()));
+            // A tombstone carries no signature, so in signed mode it could be anyone's:
+            // deletes then go through signed `op: delete` events.
+            if self.signed {
+                return reject(
+                    Rejection::Unsigned,
+                    "a tombstone cannot be signed; in signed mode delete with a signed `op: delete` event".into(),
+                );
+            }
+            // The held revision stays as a floor, so a replayed older upsert cannot
+            // resurrect the entity.
             self.view.remove(kind, &id);
             return Applied::Tombstone { kind, id };
         };
-        let decoded = match decode_value(kind, &id, value, &self.view) {
+        let decoded = match decode_value(kind, &id, value, &self.view, self.signed) {
             Ok(d) => d,
             Err((reason, detail)) => return reject(reason, detail),
         };
@@ -162,5 +176,101 @@ impl Replica {
         self.revisions.insert((kind, id.to_string()), revision);
         self.view.revision = self.view.revision.max(revision);
         self.has_policy = true;
+        self.signed |= self.view.requires_signed_events();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::policy::load_policy_value;
+    use crate::signing::SigningKey;
+    use crate::stream::event::{encode_value, PolicyEvent, EVENT_SCHEMA};
+    use jsonwebtoken::Algorithm;
+    use serde_json::{json, Value};
+
+    fn event(
+        kind: &str,
+        id: &str,
+        revision: u64,
+        op: Op,
+        data: Option<Value>,
+        key: Option<&SigningKey>,
+    ) -> Vec<u8> {
+        let e = PolicyEvent {
+            schema: EVENT_SCHEMA.into(),
+            kind: kind.into(),
+            id: id.into(),
+            revision,
+            op,
+            issued_at: None,
+            data,
+        };
+        encode_value(&e, key).expect("encode").into_bytes()
+    }
+
+    fn rejected(outcome: &Applied) -> Option<Rejection> {
+        match outcome {
+            Applied::Rejected { reason, .. } => Some(*reason),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn signed_mode_refuses_tombstones_and_never_switches_off() {
+        let k = SigningKey::generate("p", Algorithm::EdDSA).expect("key");
+        let baked = load_policy_value(&json!({"schema": "gateway-policy/v1", "revision": 1,
+            "publishers": [{"kid": "p", "jwk": k.public_jwk()}]}))
+        .expect("policy");
+        let mut r = Replica::new(Some(baked));
+        assert_eq!(
+            rejected(&r.apply(Some(b"publisher/p"), None)),
+            Some(Rejection::Unsigned)
+        );
+        let delete = event("publisher", "p", 5, Op::Delete, None, Some(&k));
+        assert!(matches!(
+            r.apply(Some(b"publisher/p"), Some(&delete)),
+            Applied::Deleted { .. }
+        ));
+        // No publisher is left, yet unsigned events are still refused.
+        let evil = event(
+            "client",
+            "evil",
+            6,
+            Op::Upsert,
+            Some(json!({"id": "evil", "status": "active", "scopes": ["x"]})),
+            None,
+        );
+        assert_eq!(
+            rejected(&r.apply(Some(b"client/evil"), Some(&evil))),
+            Some(Rejection::Unsigned)
+        );
+        assert!(r.view().and_then(|v| v.client("evil")).is_none());
+    }
+
+    #[test]
+    fn a_tombstone_keeps_the_revision_floor() {
+        let mut r = Replica::new(None);
+        let up = event(
+            "client",
+            "a",
+            5,
+            Op::Upsert,
+            Some(json!({"id": "a", "status": "active"})),
+            None,
+        );
+        assert!(matches!(
+            r.apply(Some(b"client/a"), Some(&up)),
+            Applied::Upserted { .. }
+        ));
+        assert!(matches!(
+            r.apply(Some(b"client/a"), None),
+            Applied::Tombstone { .. }
+        ));
+        assert!(r.view().and_then(|v| v.client("a")).is_none());
+        assert_eq!(
+            rejected(&r.apply(Some(b"client/a"), Some(&up))),
+            Some(Rejection::StaleRevision)
+        );
     }
 }
