@@ -69,7 +69,7 @@ variable "routes" {
 }
 
 variable "authorizer" {
-  description = "The Lambda authorizer: its function name, invoke ARN and result cache TTL in seconds (0: no cache)."
+  description = "The Lambda authorizer: its function name, invoke ARN, result cache TTL in seconds (0: no cache) and `identity_header`, the request header holding the bearer token. The platform authorizer reads `Authorization`; change the header only together with an authorizer of your own."
   type = object({
     function_name      = string
     invoke_arn         = string
