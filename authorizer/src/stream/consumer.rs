@@ -69,6 +69,30 @@ impl Shared {
     fn lock(&self) -> MutexGuard<'_, SyncState> {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
+
+    /// Waits, woken by every state change, until `done` holds or `deadline` passes; returns
+    /// the guard and whether `done` held.
+    fn wait_until<'a>(
+        &self,
+        mut st: MutexGuard<'a, SyncState>,
+        deadline: Instant,
+        done: impl Fn(&SyncState) -> bool,
+    ) -> (MutexGuard<'a, SyncState>, bool) {
+        loop {
+            if done(&st) {
+                return (st, true);
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return (st, false);
+            }
+            st = self
+                .changed
+                .wait_timeout(st, left)
+                .map(|(g, _)| g)
+                .unwrap_or_else(|p| p.into_inner().0);
+        }
+    }
 }
 
 /// A running policy stream.
@@ -127,81 +151,31 @@ impl LiveStream {
 
     /// Waits until the view in force satisfies `ready`, up to `timeout`.
     pub fn wait_view(&self, ready: impl Fn(&PolicyView) -> bool, timeout: Duration) -> bool {
-        let deadline = Instant::now() + timeout;
-        let mut st = self.shared.lock();
-        loop {
-            if self.shared.cell.get().is_some_and(|v| ready(&v)) {
-                return true;
-            }
-            let left = deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() {
-                return false;
-            }
-            st = self
-                .shared
-                .changed
-                .wait_timeout(st, left)
-                .map(|(g, _)| g)
-                .unwrap_or_else(|p| p.into_inner().0);
-        }
+        let cell = &self.shared.cell;
+        self.wait(timeout, |_| cell.get().is_some_and(|v| ready(&v)))
     }
 
     /// Waits until the view has been confirmed caught up within `max_staleness`, up to `timeout`.
     pub fn wait_fresh(&self, timeout: Duration) -> bool {
         let max = Duration::from_millis(self.shared.cfg.max_staleness_ms);
-        let deadline = Instant::now() + timeout;
-        let mut st = self.shared.lock();
-        while st.last_fresh.is_none_or(|t| t.elapsed() > max) {
-            let left = deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() {
-                return false;
-            }
-            st = self
-                .shared
-                .changed
-                .wait_timeout(st, left)
-                .map(|(g, _)| g)
-                .unwrap_or_else(|p| p.into_inner().0);
-        }
-        true
+        self.wait(timeout, |st| {
+            st.last_fresh.is_some_and(|t| t.elapsed() <= max)
+        })
     }
 
     /// Waits until the stream has been caught up at least once, up to `timeout`.
     pub fn wait_caught_up(&self, timeout: Duration) -> bool {
-        let deadline = Instant::now() + timeout;
-        let mut st = self.shared.lock();
-        while !st.stats.caught_up {
-            let left = deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() {
-                return false;
-            }
-            st = self
-                .shared
-                .changed
-                .wait_timeout(st, left)
-                .map(|(g, _)| g)
-                .unwrap_or_else(|p| p.into_inner().0);
-        }
-        true
+        self.wait(timeout, |st| st.stats.caught_up)
     }
 
     /// Waits until the view holds a revision of at least `revision`, up to `timeout`.
     pub fn wait_revision(&self, revision: u64, timeout: Duration) -> bool {
-        let deadline = Instant::now() + timeout;
-        let mut st = self.shared.lock();
-        while st.stats.revision < revision {
-            let left = deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() {
-                return false;
-            }
-            st = self
-                .shared
-                .changed
-                .wait_timeout(st, left)
-                .map(|(g, _)| g)
-                .unwrap_or_else(|p| p.into_inner().0);
-        }
-        true
+        self.wait(timeout, |st| st.stats.revision >= revision)
+    }
+
+    fn wait(&self, timeout: Duration, done: impl Fn(&SyncState) -> bool) -> bool {
+        let st = self.shared.lock();
+        self.shared.wait_until(st, Instant::now() + timeout, done).1
     }
 }
 
@@ -225,20 +199,9 @@ impl Freshness for LiveStream {
         if st.last_failure.is_some_and(|t| t.elapsed() <= max) {
             return (true, age(&st).as_millis() as u64);
         }
-        let deadline = asked + budget;
-        while st.last_fresh.is_none_or(|t| t < asked) {
-            let left = deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() {
-                break;
-            }
-            st = self
-                .shared
-                .changed
-                .wait_timeout(st, left)
-                .map(|(g, _)| g)
-                .unwrap_or_else(|p| p.into_inner().0);
-        }
-        let fresh = st.last_fresh.is_some_and(|t| t >= asked);
+        let (st, fresh) = self.shared.wait_until(st, asked + budget, |st| {
+            st.last_fresh.is_some_and(|t| t >= asked)
+        });
         (
             !fresh,
             if fresh {
