@@ -3,6 +3,8 @@
 
 use std::collections::HashMap;
 
+use thiserror::Error;
+
 /// Default path of the baked policy: where the policy Lambda layer puts it.
 pub const DEFAULT_POLICY_FILE: &str = "/opt/gateway-policy.json";
 
@@ -47,26 +49,52 @@ pub struct Config {
     pub stream: Option<StreamConfig>,
 }
 
+/// Something wrong in the environment. None is fatal: each says what the authorizer does
+/// instead, and how to fix it.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum ConfigProblem {
+    #[error("AUTHZ_API_ID is not set; every request is denied with unknown_api. Set it to the API's id in the policy")]
+    ApiIdUnset,
+    #[error("{var}={value:?} is not a whole number of milliseconds; using {default}")]
+    NotMilliseconds {
+        var: &'static str,
+        value: String,
+        default: u64,
+    },
+    #[error("AUTHZ_LOG_LEVEL={0:?} is not error, warn, info or debug; using info")]
+    UnknownLogLevel(String),
+    #[error(
+        "AUTHZ_KAFKA_AUTH={0:?} is not msk-iam, plaintext or sasl-plain; the policy stream is off"
+    )]
+    UnknownKafkaAuth(String),
+    #[error("AUTHZ_KAFKA_TOPIC is set without AUTHZ_KAFKA_BROKERS or AUTHZ_MSK_CLUSTER_ARN; the policy stream is off")]
+    TopicWithoutBrokers,
+    #[error("AUTHZ_KAFKA_BROKERS/AUTHZ_MSK_CLUSTER_ARN is set without AUTHZ_KAFKA_TOPIC; the policy stream is off")]
+    BrokersWithoutTopic,
+}
+
 /// Reads the configuration from a variable lookup; every problem is reported, none is fatal
 /// for serving (the authorizer then runs on the baked policy alone, or denies `no_policy`).
-pub fn from_vars(vars: &HashMap<String, String>) -> (Config, Vec<String>) {
+pub fn from_vars(vars: &HashMap<String, String>) -> (Config, Vec<ConfigProblem>) {
     let mut problems = Vec::new();
     let get = |k: &str| {
         vars.get(k)
             .map(|v| v.trim().to_string())
             .filter(|v| !v.is_empty())
     };
-    let number = |k: &str, default: u64, problems: &mut Vec<String>| match get(k) {
+    let number = |k: &'static str, default: u64, problems: &mut Vec<ConfigProblem>| match get(k) {
         None => default,
         Some(v) => v.parse().unwrap_or_else(|_| {
-            problems.push(format!(
-                "{k}={v:?} is not a whole number of milliseconds; using {default}"
-            ));
+            problems.push(ConfigProblem::NotMilliseconds {
+                var: k,
+                value: v,
+                default,
+            });
             default
         }),
     };
     let api_id = get("AUTHZ_API_ID").unwrap_or_else(|| {
-        problems.push("AUTHZ_API_ID is not set; every request is denied with unknown_api. Set it to the API's id in the policy".into());
+        problems.push(ConfigProblem::ApiIdUnset);
         String::new()
     });
     let log_level = match get("AUTHZ_LOG_LEVEL").as_deref() {
@@ -75,9 +103,7 @@ pub fn from_vars(vars: &HashMap<String, String>) -> (Config, Vec<String>) {
         Some("warn") => LogLevel::Warn,
         Some("debug") => LogLevel::Debug,
         Some(other) => {
-            problems.push(format!(
-                "AUTHZ_LOG_LEVEL={other:?} is not error, warn, info or debug; using info"
-            ));
+            problems.push(ConfigProblem::UnknownLogLevel(other.to_string()));
             LogLevel::Info
         }
     };
@@ -97,7 +123,7 @@ pub fn from_vars(vars: &HashMap<String, String>) -> (Config, Vec<String>) {
                 Some("msk-iam") => KafkaAuth::MskIam,
                 Some("sasl-plain") => KafkaAuth::SaslPlain,
                 Some(other) => {
-                    problems.push(format!("AUTHZ_KAFKA_AUTH={other:?} is not msk-iam, plaintext or sasl-plain; the policy stream is off"));
+                    problems.push(ConfigProblem::UnknownKafkaAuth(other.to_string()));
                     return finish(api_id, vars, log_level, None, problems);
                 }
             };
@@ -116,11 +142,11 @@ pub fn from_vars(vars: &HashMap<String, String>) -> (Config, Vec<String>) {
             })
         }
         (Some(_), false) => {
-            problems.push("AUTHZ_KAFKA_TOPIC is set without AUTHZ_KAFKA_BROKERS or AUTHZ_MSK_CLUSTER_ARN; the policy stream is off".into());
+            problems.push(ConfigProblem::TopicWithoutBrokers);
             None
         }
         (None, true) => {
-            problems.push("AUTHZ_KAFKA_BROKERS/AUTHZ_MSK_CLUSTER_ARN is set without AUTHZ_KAFKA_TOPIC; the policy stream is off".into());
+            problems.push(ConfigProblem::BrokersWithoutTopic);
             None
         }
         (None, false) => None,
@@ -133,8 +159,8 @@ fn finish(
     vars: &HashMap<String, String>,
     log_level: LogLevel,
     stream: Option<StreamConfig>,
-    problems: Vec<String>,
-) -> (Config, Vec<String>) {
+    problems: Vec<ConfigProblem>,
+) -> (Config, Vec<ConfigProblem>) {
     let policy_file = vars
         .get("AUTHZ_POLICY_FILE")
         .filter(|v| !v.is_empty())
@@ -152,7 +178,7 @@ fn finish(
 }
 
 /// Reads the configuration from the process environment.
-pub fn from_env() -> (Config, Vec<String>) {
+pub fn from_env() -> (Config, Vec<ConfigProblem>) {
     from_vars(&std::env::vars().collect())
 }
 
@@ -172,7 +198,7 @@ mod tests {
         let (c, p) = from_vars(&vars(&[]));
         assert_eq!(c.policy_file, DEFAULT_POLICY_FILE);
         assert!(c.stream.is_none());
-        assert!(p[0].contains("AUTHZ_API_ID"));
+        assert!(p[0].to_string().contains("AUTHZ_API_ID"));
         let (c, p) = from_vars(&vars(&[
             ("AUTHZ_API_ID", "orders"),
             ("AUTHZ_KAFKA_TOPIC", "t"),
@@ -184,11 +210,39 @@ mod tests {
             (s.auth, s.max_staleness_ms, s.sync_budget_ms),
             (KafkaAuth::Plaintext, 1000, 50)
         );
-        assert!(p[0].contains("AUTHZ_MAX_STALENESS_MS"));
+        assert!(p[0].to_string().contains("AUTHZ_MAX_STALENESS_MS"));
         let (c, _) = from_vars(&vars(&[
             ("AUTHZ_KAFKA_TOPIC", "t"),
             ("AUTHZ_MSK_CLUSTER_ARN", "arn:aws:kafka:x"),
         ]));
         assert_eq!(c.stream.unwrap().auth, KafkaAuth::MskIam);
+    }
+
+    #[test]
+    fn each_problem_names_the_variable_and_what_happens() {
+        let (_, p) = from_vars(&vars(&[
+            ("AUTHZ_LOG_LEVEL", "loud"),
+            ("AUTHZ_SYNC_BUDGET_MS", "-1"),
+            ("AUTHZ_KAFKA_TOPIC", "t"),
+            ("AUTHZ_KAFKA_BROKERS", "b:9092"),
+            ("AUTHZ_KAFKA_AUTH", "kerberos"),
+        ]));
+        let text: Vec<String> = p.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            text,
+            [
+                "AUTHZ_API_ID is not set; every request is denied with unknown_api. Set it to the API's id in the policy",
+                "AUTHZ_LOG_LEVEL=\"loud\" is not error, warn, info or debug; using info",
+                "AUTHZ_SYNC_BUDGET_MS=\"-1\" is not a whole number of milliseconds; using 50",
+                "AUTHZ_KAFKA_AUTH=\"kerberos\" is not msk-iam, plaintext or sasl-plain; the policy stream is off",
+            ]
+        );
+        let (_, p) = from_vars(&vars(&[("AUTHZ_API_ID", "a"), ("AUTHZ_KAFKA_TOPIC", "t")]));
+        assert_eq!(p, [ConfigProblem::TopicWithoutBrokers]);
+        let (_, p) = from_vars(&vars(&[
+            ("AUTHZ_API_ID", "a"),
+            ("AUTHZ_KAFKA_BROKERS", "b"),
+        ]));
+        assert_eq!(p, [ConfigProblem::BrokersWithoutTopic]);
     }
 }

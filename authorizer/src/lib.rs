@@ -1,9 +1,10 @@
 //! The team gateway's Lambda authorizer.
 //!
-//! A pure core — [`policy`] (the indexed view), [`route`], [`keys`], [`token`] and
-//! [`decision`] — with I/O at the edges: [`apigw`] (API Gateway events in and out),
-//! [`observe`] (logs and metrics), [`config`] and [`runtime`] (the Lambda side) and
-//! [`stream`] (the Kafka policy stream). The `bootstrap` binary is the Lambda; the `authz`
+//! A pure core — [`reason`] (the contract's reason codes, effects and the check trace),
+//! [`policy`] (the indexed view), [`route`], [`keys`], [`token`] and [`decision`] — with I/O
+//! at the edges: [`apigw`] (API Gateway events in and out), [`observe`] (logs and
+//! metrics), [`config`] and [`runtime`] (the Lambda side) and [`stream`] (the Kafka policy
+//! stream). The `bootstrap` binary is the Lambda; the `authz`
 //! binary is the CLI for platform engineers and portal teams.
 
 pub mod apigw;
@@ -13,6 +14,7 @@ pub mod decision;
 pub mod keys;
 pub mod observe;
 pub mod policy;
+pub mod reason;
 pub mod route;
 pub mod runtime;
 pub mod signing;

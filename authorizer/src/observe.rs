@@ -1,13 +1,42 @@
-//! Observability: one structured JSON log line per decision and CloudWatch embedded metric
-//! format (EMF) records. Nothing here ever prints a token, a claim value other than the
-//! client id, or key material.
+//! Observability: JSON log lines (one per decision), CloudWatch embedded metric format
+//! (EMF) records, and the clock they are stamped with. Nothing here ever prints a token, a
+//! claim value other than the client id, or key material.
+
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde_json::{json, Value};
 
 use crate::apigw::Outcome;
+use crate::config::LogLevel;
 
 /// The CloudWatch namespace of every metric the authorizer emits.
 pub const METRIC_NAMESPACE: &str = "TeamGateway/Authorizer";
+
+/// Milliseconds since the Unix epoch by the wall clock (0 if the clock is before it).
+pub fn unix_millis() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+/// Writes one JSON log line to stdout (CloudWatch Logs under Lambda) if `level` is enabled.
+pub fn log(config_level: LogLevel, level: LogLevel, mut line: Value) {
+    if level > config_level {
+        return;
+    }
+    if let Some(obj) = line.as_object_mut() {
+        let name = match level {
+            LogLevel::Error => "error",
+            LogLevel::Warn => "warn",
+            LogLevel::Info => "info",
+            LogLevel::Debug => "debug",
+        };
+        obj.insert("level".into(), json!(name));
+        obj.entry("ts").or_insert(json!(unix_millis()));
+    }
+    println!("{line}");
+}
 
 /// The log line for one decision.
 pub fn decision_log(

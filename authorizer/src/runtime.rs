@@ -2,14 +2,15 @@
 //! handler. The `bootstrap` binary is a thin `main` around this.
 
 use std::sync::{Arc, RwLock};
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::time::Instant;
 
 use serde_json::{json, Value};
+use thiserror::Error;
 
 use crate::apigw::{handle_event, Served};
 use crate::config::{Config, LogLevel};
-use crate::observe::{decision_log, decision_metrics};
-use crate::policy::{load_policy, PolicyView};
+use crate::observe::{decision_log, decision_metrics, log, unix_millis};
+use crate::policy::{load_policy, PolicyErrors, PolicyView};
 
 /// The policy in force, shared between the handler and the policy stream. Readers take the
 /// `Arc` and release the lock at once; writers swap a whole new view in.
@@ -47,46 +48,39 @@ pub struct Authorizer {
     freshness: Option<Box<dyn Freshness>>,
 }
 
-pub fn unix_millis() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0)
+/// Why the baked policy cannot be used.
+#[derive(Debug, Error)]
+pub enum BakedPolicyError {
+    #[error("cannot read the baked policy {file}: {source}")]
+    Unreadable {
+        file: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("the baked policy {file} is invalid: {errors}")]
+    Invalid {
+        file: String,
+        #[source]
+        errors: PolicyErrors,
+    },
 }
 
-/// Writes one JSON log line to stdout (CloudWatch Logs under Lambda) if `level` is enabled.
-pub fn log(config_level: LogLevel, level: LogLevel, mut line: Value) {
-    if level > config_level {
-        return;
-    }
-    if let Some(obj) = line.as_object_mut() {
-        let name = match level {
-            LogLevel::Error => "error",
-            LogLevel::Warn => "warn",
-            LogLevel::Info => "info",
-            LogLevel::Debug => "debug",
-        };
-        obj.insert("level".into(), json!(name));
-        obj.entry("ts").or_insert(json!(unix_millis()));
-    }
-    println!("{line}");
+/// Reads and indexes the baked policy file.
+pub fn read_baked(file: &str) -> Result<PolicyView, BakedPolicyError> {
+    let text = std::fs::read_to_string(file).map_err(|source| BakedPolicyError::Unreadable {
+        file: file.to_string(),
+        source,
+    })?;
+    load_policy(&text).map_err(|errors| BakedPolicyError::Invalid {
+        file: file.to_string(),
+        errors,
+    })
 }
 
 /// Reads and indexes the baked policy; on any problem logs why and returns `None`, so the
 /// authorizer still starts and denies with `no_policy` until a valid policy arrives.
 pub fn load_baked(config: &Config) -> Option<PolicyView> {
-    let text = match std::fs::read_to_string(&config.policy_file) {
-        Ok(t) => t,
-        Err(e) => {
-            log(
-                config.log_level,
-                LogLevel::Error,
-                json!({"msg": "baked policy unreadable; denying with no_policy until a policy arrives", "file": config.policy_file, "error": e.to_string(), "fix": "deploy the policy layer or set AUTHZ_POLICY_FILE"}),
-            );
-            return None;
-        }
-    };
-    match load_policy(&text) {
+    match read_baked(&config.policy_file) {
         Ok(view) => {
             let counts: serde_json::Map<String, Value> = view
                 .counts()
@@ -100,7 +94,15 @@ pub fn load_baked(config: &Config) -> Option<PolicyView> {
             );
             Some(view)
         }
-        Err(errors) => {
+        Err(BakedPolicyError::Unreadable { source, .. }) => {
+            log(
+                config.log_level,
+                LogLevel::Error,
+                json!({"msg": "baked policy unreadable; denying with no_policy until a policy arrives", "file": config.policy_file, "error": source.to_string(), "fix": "deploy the policy layer or set AUTHZ_POLICY_FILE"}),
+            );
+            None
+        }
+        Err(BakedPolicyError::Invalid { errors, .. }) => {
             let list: Vec<String> = errors.0.iter().map(ToString::to_string).collect();
             log(
                 config.log_level,
@@ -156,5 +158,55 @@ impl Authorizer {
             );
         }
         outcome.response
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A file under the temp dir with `text` in it, removed when dropped.
+    struct TempFile(std::path::PathBuf);
+    impl TempFile {
+        fn new(name: &str, text: &str) -> Self {
+            let path =
+                std::env::temp_dir().join(format!("authz-runtime-{}-{name}", std::process::id()));
+            std::fs::write(&path, text).expect("write temp file");
+            TempFile(path)
+        }
+        fn path(&self) -> &str {
+            self.0.to_str().expect("utf-8 temp path")
+        }
+    }
+    impl Drop for TempFile {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_file(&self.0);
+        }
+    }
+
+    #[test]
+    fn read_baked_says_which_file_and_why() {
+        let missing = std::env::temp_dir().join("authz-runtime-no-such-policy.json");
+        let err = read_baked(missing.to_str().expect("utf-8")).expect_err("missing file");
+        assert!(
+            matches!(err, BakedPolicyError::Unreadable { .. }),
+            "{err:?}"
+        );
+        assert!(err
+            .to_string()
+            .contains("authz-runtime-no-such-policy.json"));
+
+        let invalid = TempFile::new("invalid.json", r#"{"schema": "gateway-policy/v1"}"#);
+        let err = read_baked(invalid.path()).expect_err("invalid policy");
+        let BakedPolicyError::Invalid { errors, .. } = &err else {
+            panic!("expected Invalid, got {err:?}");
+        };
+        assert!(!errors.0.is_empty());
+
+        let valid = TempFile::new(
+            "valid.json",
+            r#"{"schema": "gateway-policy/v1", "revision": 7}"#,
+        );
+        assert_eq!(read_baked(valid.path()).expect("valid policy").revision, 7);
     }
 }

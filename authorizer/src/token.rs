@@ -1,5 +1,6 @@
-//! Bearer-token verification: the token checks of the decision, in the order the
-//! conformance README fixes (structure, issuer, algorithm, key, signature, time, audience).
+//! Bearer-token verification: the token checks of the decision, in the order the reason-code
+//! table of `conformance/README.md` fixes (structure, issuer, algorithm, key, signature,
+//! time, audience).
 //!
 //! Keys come only from the policy: `jku`, `x5u`, `x5c` and an embedded `jwk` are never used
 //! to find a key. Claims are read once; signature checking is `jsonwebtoken`'s.
@@ -9,9 +10,9 @@ use base64::Engine;
 use jsonwebtoken::Algorithm;
 use serde_json::{Map, Value};
 
-use crate::decision::Reason;
 use crate::keys::supported_algorithm;
 use crate::policy::{Issuer, KeyStatus, PolicyView};
+use crate::reason::{note, Reason, Trace};
 
 /// Tokens longer than this are refused before anything is decoded.
 pub const MAX_TOKEN_BYTES: usize = 8 * 1024;
@@ -36,9 +37,6 @@ fn decode_json<T: serde::de::DeserializeOwned>(segment: &str) -> Option<T> {
     serde_json::from_slice(&bytes).ok()
 }
 
-/// The step-by-step record of a verification, for `authz explain`.
-pub type Trace = Vec<(&'static str, String)>;
-
 /// Verifies `token` against the policy at time `now` (Unix seconds).
 pub fn verify<'v>(
     token: &str,
@@ -46,16 +44,11 @@ pub fn verify<'v>(
     now: i64,
     mut trace: Option<&mut Trace>,
 ) -> Result<VerifiedToken<'v>, Reason> {
-    let mut note = |step: &'static str, what: String| {
-        if let Some(t) = trace.as_deref_mut() {
-            t.push((step, what));
-        }
-    };
-
     // Structure: size first, then exactly three base64url segments, a JSON header and a
     // JSON object payload; `crit` names extensions we do not implement, so any is refused.
     if token.len() > MAX_TOKEN_BYTES {
         note(
+            &mut trace,
             "malformed_token",
             format!(
                 "token is {} bytes, over the {MAX_TOKEN_BYTES}-byte limit",
@@ -69,6 +62,7 @@ pub fn verify<'v>(
         (parts.next(), parts.next(), parts.next(), parts.next())
     else {
         note(
+            &mut trace,
             "malformed_token",
             "not three dot-separated segments (a compact JWS)".into(),
         );
@@ -78,6 +72,7 @@ pub fn verify<'v>(
     // algorithm check refuses it.
     if h64.is_empty() || p64.is_empty() || !is_b64url(h64) || !is_b64url(p64) || !is_b64url(s64) {
         note(
+            &mut trace,
             "malformed_token",
             "header or payload is empty, or a segment is not base64url".into(),
         );
@@ -88,6 +83,7 @@ pub fn verify<'v>(
         decode_json::<Map<String, Value>>(p64),
     ) else {
         note(
+            &mut trace,
             "malformed_token",
             "header or payload is not a JSON object".into(),
         );
@@ -96,16 +92,22 @@ pub fn verify<'v>(
     // Any `crit` member, even null or empty, names extensions we do not implement.
     if header.contains_key("crit") {
         note(
+            &mut trace,
             "malformed_token",
             "header has `crit`; no critical extensions are implemented".into(),
         );
         return Err(Reason::MalformedToken);
     }
     let Some(Value::String(alg_name)) = header.get("alg").cloned() else {
-        note("malformed_token", "header has no `alg` string".into());
+        note(
+            &mut trace,
+            "malformed_token",
+            "header has no `alg` string".into(),
+        );
         return Err(Reason::MalformedToken);
     };
     note(
+        &mut trace,
         "structure",
         "compact JWS with JSON header and payload".into(),
     );
@@ -116,17 +118,23 @@ pub fn verify<'v>(
         .unwrap_or_default();
     let Some(issuer) = view.issuer_by_url(iss) else {
         note(
+            &mut trace,
             "unknown_issuer",
             format!("`iss` {:?} names no issuer in the policy", iss),
         );
         return Err(Reason::UnknownIssuer);
     };
-    note("issuer", format!("issuer \"{}\"", issuer.doc.id));
+    note(
+        &mut trace,
+        "issuer",
+        format!("issuer \"{}\"", issuer.doc.id),
+    );
 
     let alg = match supported_algorithm(&alg_name) {
         Some(alg) if issuer.algorithms.contains(&alg) => alg,
         _ => {
             note(
+                &mut trace,
                 "disallowed_algorithm",
                 format!(
                     "`alg` \"{alg_name}\" is not in the issuer's allow-list {:?}",
@@ -136,7 +144,7 @@ pub fn verify<'v>(
             return Err(Reason::DisallowedAlgorithm);
         }
     };
-    note("algorithm", format!("{alg_name} is allowed"));
+    note(&mut trace, "algorithm", format!("{alg_name} is allowed"));
 
     let kid = match header.get("kid") {
         Some(Value::String(kid)) => kid.as_str(),
@@ -144,16 +152,22 @@ pub fn verify<'v>(
     };
     let Some(key) = issuer.keys.get(kid) else {
         note(
+            &mut trace,
             "unknown_key",
             format!("`kid` {kid:?} names no key of issuer \"{}\"", issuer.doc.id),
         );
         return Err(Reason::UnknownKey);
     };
     if key.status == KeyStatus::Revoked {
-        note("revoked_key", format!("key \"{kid}\" is revoked"));
+        note(
+            &mut trace,
+            "revoked_key",
+            format!("key \"{kid}\" is revoked"),
+        );
         return Err(Reason::RevokedKey);
     }
     note(
+        &mut trace,
         "key",
         format!("key \"{kid}\" is {:?}", key.status).to_lowercase(),
     );
@@ -164,41 +178,51 @@ pub fn verify<'v>(
         && jsonwebtoken::crypto::verify(s64, message, &key.public.key, alg).unwrap_or(false);
     if !valid {
         note(
+            &mut trace,
             "bad_signature",
             format!("signature does not verify with key \"{kid}\" and {alg_name}"),
         );
         return Err(Reason::BadSignature);
     }
-    note("signature", "verifies".into());
+    note(&mut trace, "signature", "verifies".into());
 
     let leeway = issuer.doc.leeway_seconds as f64;
     let now_f = now as f64;
     // `exp` must be a number: a string or missing `exp` is an expired token, never "no expiry".
     match claims.get("exp").and_then(Value::as_f64) {
         Some(exp) if exp + leeway >= now_f => note(
+            &mut trace,
             "expiry",
             format!("exp {exp} is not past now {now} (leeway {leeway}s)"),
         ),
         Some(exp) => {
             note(
+                &mut trace,
                 "expired",
                 format!("exp {exp} is past now {now} beyond the {leeway}s leeway"),
             );
             return Err(Reason::Expired);
         }
         None => {
-            note("expired", "`exp` is missing or not a number".into());
+            note(
+                &mut trace,
+                "expired",
+                "`exp` is missing or not a number".into(),
+            );
             return Err(Reason::Expired);
         }
     }
     match claims.get("nbf") {
         None => {}
         Some(nbf) => match nbf.as_f64() {
-            Some(nbf) if nbf - leeway <= now_f => {
-                note("not_before", format!("nbf {nbf} is not after now"))
-            }
+            Some(nbf) if nbf - leeway <= now_f => note(
+                &mut trace,
+                "not_before",
+                format!("nbf {nbf} is not after now"),
+            ),
             _ => {
                 note(
+                    &mut trace,
                     "not_yet_valid",
                     format!("nbf {nbf} is after now {now} beyond the {leeway}s leeway"),
                 );
@@ -216,6 +240,7 @@ pub fn verify<'v>(
     };
     if !audience_ok {
         note(
+            &mut trace,
             "wrong_audience",
             format!(
                 "`aud` {} is not among {:?}",
@@ -225,7 +250,7 @@ pub fn verify<'v>(
         );
         return Err(Reason::WrongAudience);
     }
-    note("audience", "matches".into());
+    note(&mut trace, "audience", "matches".into());
     Ok(VerifiedToken {
         issuer,
         claims,

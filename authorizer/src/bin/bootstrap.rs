@@ -2,7 +2,8 @@
 //! decision per invocation.
 
 use authorizer::config;
-use authorizer::runtime::{load_baked, log, Authorizer};
+use authorizer::observe::log;
+use authorizer::runtime::{load_baked, Authorizer};
 use lambda_runtime::{service_fn, Error, LambdaEvent};
 use serde_json::{json, Value};
 
@@ -13,7 +14,7 @@ async fn main() -> Result<(), Error> {
         log(
             config.log_level,
             config::LogLevel::Error,
-            json!({"msg": "configuration problem", "problem": problem}),
+            json!({"msg": "configuration problem", "problem": problem.to_string()}),
         );
     }
     let baked = load_baked(&config);

@@ -23,9 +23,9 @@ use super::event::Rejection;
 use super::kafka::{client_config, resolve_brokers, GatewayContext};
 use super::replica::{Applied, Replica};
 use crate::config::{LogLevel, StreamConfig};
-use crate::observe::emf;
+use crate::observe::{emf, log, unix_millis};
 use crate::policy::PolicyView;
-use crate::runtime::{log, unix_millis, Freshness, PolicyCell};
+use crate::runtime::{Freshness, PolicyCell};
 
 /// Counters and state a test or a metrics line can read.
 #[derive(Debug, Clone, Default)]

@@ -1,7 +1,15 @@
 //! `authz`: the command line for platform engineers (validate a policy, see why a request
 //! is allowed or denied, run conformance cases) and for portal teams (publish policy events).
+//!
+//! One module per group of commands, each handler named `<command>_cmd`: `policy_cmds`
+//! (validate, decide/explain, conformance), `keys_cmds` (keygen, dev-token), `stream_cmds`
+//! (publish, tail, topic), `gateway` (the local API Gateway stand-in); `clock` and `files`
+//! are what they share.
 
-mod gateway_cmd;
+mod clock;
+mod files;
+mod gateway;
+mod keys_cmds;
 mod policy_cmds;
 mod stream_cmds;
 
@@ -31,16 +39,16 @@ enum Command {
     /// Run every conformance case (*.json) below a folder; prints "N passed, M failed".
     Conformance(policy_cmds::ConformanceArgs),
     /// Generate a signing key (for tokens in tests and demos, or a portal publisher key).
-    Keygen(policy_cmds::KeygenArgs),
+    Keygen(keys_cmds::KeygenArgs),
     /// Mint a token with a local development key (demo use only).
-    DevToken(policy_cmds::DevTokenArgs),
+    DevToken(keys_cmds::DevTokenArgs),
     /// Publish the changes that make the policy topic describe a policy document.
     Publish(stream_cmds::PublishArgs),
     /// Print the policy topic's records: offset, key, revision, validity, signer.
     Tail(stream_cmds::TailArgs),
     /// A development stand-in for API Gateway: HTTP in front of the authorizer under a Lambda
     /// runtime emulator (local demo and tests only).
-    Gateway(gateway_cmd::GatewayArgs),
+    Gateway(gateway::GatewayArgs),
     /// Manage the policy topic.
     #[command(subcommand)]
     Topic(stream_cmds::TopicCommand),
@@ -49,16 +57,16 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Validate(args) => policy_cmds::validate(args),
-        Command::Decide(args) => policy_cmds::decide(args, false),
-        Command::Explain(args) => policy_cmds::decide(args, true),
-        Command::Conformance(args) => policy_cmds::conformance(args),
-        Command::Keygen(args) => policy_cmds::keygen(args),
-        Command::DevToken(args) => policy_cmds::dev_token(args),
+        Command::Validate(args) => policy_cmds::validate_cmd(args),
+        Command::Decide(args) => policy_cmds::decide_cmd(args, false),
+        Command::Explain(args) => policy_cmds::decide_cmd(args, true),
+        Command::Conformance(args) => policy_cmds::conformance_cmd(args),
+        Command::Keygen(args) => keys_cmds::keygen_cmd(args),
+        Command::DevToken(args) => keys_cmds::dev_token_cmd(args),
         Command::Publish(args) => stream_cmds::publish_cmd(args),
         Command::Tail(args) => stream_cmds::tail_cmd(args),
         Command::Topic(cmd) => stream_cmds::topic_cmd(cmd),
-        Command::Gateway(args) => gateway_cmd::gateway_cmd(args),
+        Command::Gateway(args) => gateway::gateway_cmd(args),
     };
     match result {
         Ok(code) => code,

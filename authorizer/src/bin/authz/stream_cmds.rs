@@ -16,7 +16,8 @@ use clap::{Args, Subcommand, ValueEnum};
 use rdkafka::Message;
 use serde_json::json;
 
-use crate::policy_cmds::load_key;
+use crate::clock::rfc3339_now;
+use crate::keys_cmds::load_key;
 
 #[derive(Clone, Copy, ValueEnum)]
 pub enum Auth {
@@ -84,31 +85,6 @@ pub struct PublishArgs {
     /// Follow each delete with a tombstone so compaction can forget the key.
     #[arg(long)]
     tombstones: bool,
-}
-
-fn rfc3339_now() -> String {
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
-    let days = secs / 86_400;
-    let rem = secs % 86_400;
-    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
-    let z = days as i64 + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
 }
 
 pub fn publish_cmd(args: PublishArgs) -> Result<ExitCode, String> {
@@ -311,15 +287,5 @@ pub fn topic_cmd(cmd: TopicCommand) -> Result<ExitCode, String> {
             );
             Ok(ExitCode::SUCCESS)
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn rfc3339_has_the_shape() {
-        let s = super::rfc3339_now();
-        assert_eq!(s.len(), 20, "{s}");
-        assert!(s.ends_with('Z') && s.as_bytes()[10] == b'T');
     }
 }
