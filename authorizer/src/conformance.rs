@@ -19,13 +19,13 @@ pub enum Error {
     Unreadable(#[source] std::io::Error),
     #[error("not a conformance case: {0}")]
     NotACase(#[source] serde_json::Error),
-    #[error("policy_file {}: {source}", path.display())]
+    #[error("policy_file {}: {source}", .path.display())]
     PolicyFileUnreadable {
         path: PathBuf,
         #[source]
         source: std::io::Error,
     },
-    #[error("policy_file {}: not JSON: {source}", path.display())]
+    #[error("policy_file {}: not JSON: {source}", .path.display())]
     PolicyFileNotJson {
         path: PathBuf,
         #[source]
@@ -33,7 +33,7 @@ pub enum Error {
     },
     #[error("give exactly one of `policy` and `policy_file`")]
     PolicySource,
-    #[error("{}: {source}", path.display())]
+    #[error("{}: {source}", .path.display())]
     Folder {
         path: PathBuf,
         #[source]

@@ -167,8 +167,8 @@ impl Handler for Gateway {
                 format!("authorizer failed: {error}"),
             ),
             Ok(answer) => {
-                let (verdict, note) = verdict(&answer);
-                let response = match verdict {
+                let (decided, note) = verdict(&answer);
+                let response = match decided {
                     Verdict::NoDecision(error) => json_response(
                         StatusCode::BAD_GATEWAY,
                         &json!({"message": "Bad Gateway", "error": error}),
