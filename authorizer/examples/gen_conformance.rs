@@ -861,15 +861,58 @@ fn main() {
     // every spelling of a normalised path), and IAM wildcards that are ordinary characters.
     let reader = bearer(&tok(&k.rsa, &claims("reporting", "orders:read")));
     for (slug, name, method, path) in [
-        ("rest-token-trailing-slash", "a trailing '/' is refused, not dropped", "GET", "/orders/42/"),
-        ("rest-token-empty-segment", "an empty segment is refused, not dropped", "GET", "/orders//42"),
-        ("rest-token-dot-segment", "a \".\" segment is refused", "GET", "/orders/./42"),
-        ("rest-token-dot-dot-segment", "a \"..\" segment is refused", "GET", "/files/a/../export"),
-        ("rest-token-encoded-slash", "an encoded '/' is refused", "GET", "/files/a%2Fb"),
-        ("rest-token-encoded-dot", "an encoded '.' is refused", "GET", "/files/%2e%2e/x"),
-        ("rest-token-backslash", "a '\\' is refused", "GET", "/files/a\\b"),
+        (
+            "rest-token-trailing-slash",
+            "a trailing '/' is refused, not dropped",
+            "GET",
+            "/orders/42/",
+        ),
+        (
+            "rest-token-empty-segment",
+            "an empty segment is refused, not dropped",
+            "GET",
+            "/orders//42",
+        ),
+        (
+            "rest-token-dot-segment",
+            "a \".\" segment is refused",
+            "GET",
+            "/orders/./42",
+        ),
+        (
+            "rest-token-dot-dot-segment",
+            "a \"..\" segment is refused",
+            "GET",
+            "/files/a/../export",
+        ),
+        (
+            "rest-token-encoded-slash",
+            "an encoded '/' is refused",
+            "GET",
+            "/files/a%2Fb",
+        ),
+        (
+            "rest-token-encoded-dot",
+            "an encoded '.' is refused",
+            "GET",
+            "/files/%2e%2e/x",
+        ),
+        (
+            "rest-token-backslash",
+            "a '\\' is refused",
+            "GET",
+            "/files/a\\b",
+        ),
     ] {
-        w.case(slug, name, "orders", rest_token(method, path, &reader), "deny", "unknown_route", None);
+        w.case(
+            slug,
+            name,
+            "orders",
+            rest_token(method, path, &reader),
+            "deny",
+            "unknown_route",
+            None,
+        );
     }
     w.case(
         "rest-token-star-is-a-character",

@@ -336,7 +336,9 @@ fn iam_statements(
     let allowed: Vec<bool> = api
         .routes
         .iter()
-        .map(|r| r.public || (token_verified && r.scopes.iter().all(|s| decision.scopes.contains(s))))
+        .map(|r| {
+            r.public || (token_verified && r.scopes.iter().all(|s| decision.scopes.contains(s)))
+        })
         .collect();
     let answered = if decision.effect == Effect::Allow {
         let segments = path_segments(&arn.path);
@@ -455,7 +457,12 @@ fn cached_policy(
     answered: Option<&Answered<'_>>,
 ) -> CachedPolicy {
     let full = |suffix: &str| format!("{stage_prefix}/{suffix}");
-    let hits = |cover: &Cover, arn: &str| cover.deny.iter().any(|d| glob(full(d).as_bytes(), arn.as_bytes()));
+    let hits = |cover: &Cover, arn: &str| {
+        cover
+            .deny
+            .iter()
+            .any(|d| glob(full(d).as_bytes(), arn.as_bytes()))
+    };
     let mut covers = Vec::new();
     if let Some(a) = answered {
         let template = &api.routes[a.route].template;
@@ -467,16 +474,33 @@ fn cached_policy(
             .find(|m| *m == a.method && *m != "ANY")
             .unwrap_or("ANY");
         let own = cover(api, allowed, method, a.route, &template.segments);
-        let depth_cover =
-            || cover(api, allowed, method, a.route, &at_depth(&template.segments, a.segments));
-        let own = if hits(&own, a.arn) { depth_cover() } else { own };
+        let depth_cover = || {
+            cover(
+                api,
+                allowed,
+                method,
+                a.route,
+                &at_depth(&template.segments, a.segments),
+            )
+        };
+        let own = if hits(&own, a.arn) {
+            depth_cover()
+        } else {
+            own
+        };
         covers.push(own);
         let policy = assemble(stage_prefix, api, allowed, answered, covers);
         if policy.allows(a.arn) {
             return policy;
         }
         // Not reachable by the argument above; should it be, answer at the request's depth.
-        return assemble(stage_prefix, api, &vec![false; allowed.len()], None, vec![depth_cover()]);
+        return assemble(
+            stage_prefix,
+            api,
+            &vec![false; allowed.len()],
+            None,
+            vec![depth_cover()],
+        );
     }
     assemble(stage_prefix, api, allowed, answered, covers)
 }
@@ -491,7 +515,12 @@ fn assemble(
     mut covers: Vec<Cover>,
 ) -> CachedPolicy {
     let full = |suffix: &str| format!("{stage_prefix}/{suffix}");
-    let hits = |cover: &Cover, arn: &str| cover.deny.iter().any(|d| glob(full(d).as_bytes(), arn.as_bytes()));
+    let hits = |cover: &Cover, arn: &str| {
+        cover
+            .deny
+            .iter()
+            .any(|d| glob(full(d).as_bytes(), arn.as_bytes()))
+    };
     for (route, entry) in api.routes.iter().enumerate() {
         if allowed.get(route) != Some(&true) {
             continue;
@@ -614,7 +643,10 @@ mod tests {
         assert!(!glob(b"a/GET/", b"a/GET/x"));
         assert!(glob(b"a/*", b"a/"), "a `*` matches the empty run");
         assert!(glob(b"a?c", b"abc") && !glob(b"a?c", b"ac"));
-        assert!(glob("a/?".as_bytes(), "a/é".as_bytes()), "`?` is one character");
+        assert!(
+            glob("a/?".as_bytes(), "a/é".as_bytes()),
+            "`?` is one character"
+        );
     }
 
     #[test]
@@ -623,7 +655,10 @@ mod tests {
         assert!(glob(b"a*b", b"a*xb"));
         assert!(glob(b"GET/*/b", b"GET/*x/b"));
         assert!(glob(b"GET/*/b", b"GET/x/*/b"));
-        assert!(!glob(b"GET/x", b"GET/*"), "a `*` in the text matches only itself");
+        assert!(
+            !glob(b"GET/x", b"GET/*"),
+            "a `*` in the text matches only itself"
+        );
     }
 
     #[test]

@@ -330,13 +330,7 @@ pub const REFUSED_PATH_PATTERNS: &[&str] = &[
     "/*/.",    // a "." segment at the end
     "/*/../*", // a ".." segment
     "/*/..",   // a ".." segment at the end
-    "/*%2F*",
-    "/*%2f*",
-    "/*%5C*",
-    "/*%5c*",
-    "/*%2E*",
-    "/*%2e*",
-    "/*\\*",
+    "/*%2F*", "/*%2f*", "/*%5C*", "/*%5c*", "/*%2E*", "/*%2e*", "/*\\*",
 ];
 
 /// Why one segment is refused, if it is.
@@ -460,7 +454,10 @@ mod tests {
             intersect(&t("GET /a/{x}").segments, &t("GET /a/{y}/c").segments),
             None
         );
-        assert_eq!(shape_pattern("GET", &t("GET /a/{x}/{r+}").segments), "GET/a/*/*");
+        assert_eq!(
+            shape_pattern("GET", &t("GET /a/{x}/{r+}").segments),
+            "GET/a/*/*"
+        );
     }
 
     #[test]

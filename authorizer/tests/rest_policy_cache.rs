@@ -56,7 +56,12 @@ fn iam_match(pattern: &[char], text: &[char]) -> bool {
 
 #[test]
 fn the_test_matcher_follows_iam() {
-    let m = |p: &str, t: &str| iam_match(&p.chars().collect::<Vec<_>>(), &t.chars().collect::<Vec<_>>());
+    let m = |p: &str, t: &str| {
+        iam_match(
+            &p.chars().collect::<Vec<_>>(),
+            &t.chars().collect::<Vec<_>>(),
+        )
+    };
     assert!(m("a/*", "a/") && m("a/*", "a/b/c") && !m("a/*", "a"));
     assert!(m("a?c", "a/c") && !m("a?c", "ac"));
     assert!(m("a*b", "a*xb") && m("*", "") && !m("a", "*"));
@@ -99,7 +104,8 @@ impl Policy {
 
     fn allows(&self, arn: &str) -> bool {
         let arn: Vec<char> = arn.chars().collect();
-        !self.deny.iter().any(|d| iam_match(d, &arn)) && self.allow.iter().any(|a| iam_match(a, &arn))
+        !self.deny.iter().any(|d| iam_match(d, &arn))
+            && self.allow.iter().any(|a| iam_match(a, &arn))
     }
 }
 
@@ -118,7 +124,9 @@ enum Shape {
 fn event(shape: Shape, method: &str, path: &str, token: Option<&str>) -> Value {
     let auth = token.map(|t| format!("Bearer {t}"));
     match shape {
-        Shape::Token => json!({"type": "TOKEN", "authorizationToken": auth.unwrap_or_default(), "methodArn": arn(method, path)}),
+        Shape::Token => {
+            json!({"type": "TOKEN", "authorizationToken": auth.unwrap_or_default(), "methodArn": arn(method, path)})
+        }
         Shape::Request => {
             let mut headers = json!({});
             if let Some(a) = auth {
@@ -166,8 +174,20 @@ impl Fixture {
             .expect("sign")
     }
 
-    fn respond(&self, shape: Shape, method: &str, path: &str, token: Option<&str>) -> (Effect, Value) {
-        let out = handle_event(Some(&self.view), "a", &event(shape, method, path, token), NOW, Served::default());
+    fn respond(
+        &self,
+        shape: Shape,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+    ) -> (Effect, Value) {
+        let out = handle_event(
+            Some(&self.view),
+            "a",
+            &event(shape, method, path, token),
+            NOW,
+            Served::default(),
+        );
         (out.decision.effect, out.response)
     }
 
@@ -192,7 +212,10 @@ fn a_public_greedy_route_does_not_open_a_protected_literal_under_it() {
     let policy = f.cached("GET", "/docs/readme", None);
     assert!(policy.allows(&arn("GET", "/docs/readme")));
     assert!(!f.fresh("GET", "/docs/internal", None));
-    assert!(!policy.allows(&arn("GET", "/docs/internal")), "cached public answer opens /docs/internal");
+    assert!(
+        !policy.allows(&arn("GET", "/docs/internal")),
+        "cached public answer opens /docs/internal"
+    );
 }
 
 #[test]
@@ -206,7 +229,10 @@ fn a_public_param_route_does_not_open_deeper_protected_routes() {
     assert!(policy.allows(&arn("GET", "/items/1")));
     assert!(policy.allows(&arn("GET", "/items/2")));
     assert!(!f.fresh("GET", "/items/1/secret", None));
-    assert!(!policy.allows(&arn("GET", "/items/1/secret")), "cached public answer opens /items/1/secret");
+    assert!(
+        !policy.allows(&arn("GET", "/items/1/secret")),
+        "cached public answer opens /items/1/secret"
+    );
 }
 
 fn orders() -> Fixture {
@@ -224,9 +250,18 @@ fn empty_segments_do_not_reach_a_protected_route_through_a_wide_allow() {
     let policy = f.cached("GET", "/orders/42", Some(&t));
     assert!(policy.allows(&arn("GET", "/orders/42")));
     assert!(!policy.allows(&arn("GET", "/orders/export")));
-    for path in ["/orders/export/", "/orders//export", "//orders/export", "/orders/./export", "/orders/x/../export"] {
+    for path in [
+        "/orders/export/",
+        "/orders//export",
+        "//orders/export",
+        "/orders/./export",
+        "/orders/x/../export",
+    ] {
         assert!(!f.fresh("GET", path, Some(&t)), "{path} is allowed fresh");
-        assert!(!policy.allows(&arn("GET", path)), "cached policy allows {path}");
+        assert!(
+            !policy.allows(&arn("GET", path)),
+            "cached policy allows {path}"
+        );
     }
 }
 
@@ -235,9 +270,18 @@ fn encoded_delimiters_are_refused_and_denied() {
     let f = orders();
     let t = f.token("reader", "orders:read");
     let policy = f.cached("GET", "/orders/42", Some(&t));
-    for path in ["/orders/a%2Fb", "/orders/a%2fb", "/orders/%2E%2E", "/orders/a%5Cb", "/orders/a\\b"] {
+    for path in [
+        "/orders/a%2Fb",
+        "/orders/a%2fb",
+        "/orders/%2E%2E",
+        "/orders/a%5Cb",
+        "/orders/a\\b",
+    ] {
         assert!(!f.fresh("GET", path, Some(&t)), "{path} is allowed fresh");
-        assert!(!policy.allows(&arn("GET", path)), "cached policy allows {path}");
+        assert!(
+            !policy.allows(&arn("GET", path)),
+            "cached policy allows {path}"
+        );
     }
 }
 
@@ -250,14 +294,27 @@ fn a_wildcard_in_the_request_path_never_becomes_a_wildcard_resource() {
         json!([{"id": "reader", "status": "active", "scopes": ["read"]}]),
     );
     let t = f.token("reader", "read");
-    for (r1, r2) in [("/a/*/b", "/a/q/r/b"), ("/a/?/b", "/a/s/b"), ("/a/*/b", "/a/s/b")] {
+    for (r1, r2) in [
+        ("/a/*/b", "/a/q/r/b"),
+        ("/a/?/b", "/a/s/b"),
+        ("/a/*/b", "/a/s/b"),
+    ] {
         assert!(f.fresh("GET", r1, Some(&t)), "{r1}");
         let policy = f.cached("GET", r1, Some(&t));
-        assert!(policy.allows(&arn("GET", r1)), "the answer to {r1} denies {r1}");
+        assert!(
+            policy.allows(&arn("GET", r1)),
+            "the answer to {r1} denies {r1}"
+        );
         assert!(!f.fresh("GET", r2, Some(&t)), "{r2}");
-        assert!(!policy.allows(&arn("GET", r2)), "the answer to {r1} allows {r2}");
+        assert!(
+            !policy.allows(&arn("GET", r2)),
+            "the answer to {r1} allows {r2}"
+        );
         let document = f.respond(Shape::Token, "GET", r1, Some(&t)).1["policyDocument"].to_string();
-        assert!(!document.contains('?'), "request text copied into {document}");
+        assert!(
+            !document.contains('?'),
+            "request text copied into {document}"
+        );
     }
 }
 
@@ -317,7 +374,9 @@ const LITERALS: &[&str] = &["a", "b", "export"];
 const SCOPES: &[&str] = &["s0", "s1", "s2"];
 /// Segments of probe paths: the table's literals, ordinary values, IAM wildcards, dot
 /// segments, encodings, and the empty segment.
-const PROBE_SEGMENTS: &[&str] = &["a", "b", "export", "x", "42", "*", "?", "a*", "?b", "..", ".", "%2F", "a%2Fb", "%2e", ""];
+const PROBE_SEGMENTS: &[&str] = &[
+    "a", "b", "export", "x", "42", "*", "?", "a*", "?b", "..", ".", "%2F", "a%2Fb", "%2e", "",
+];
 
 fn route() -> impl Strategy<Value = Route> {
     let segment = prop_oneof![4 => prop::sample::select(LITERALS), 3 => Just("{}")];
@@ -348,7 +407,11 @@ fn table() -> impl Strategy<Value = Vec<Route>> {
         routes
             .into_iter()
             .filter(|r| {
-                let shape: Vec<&str> = r.segments.iter().map(|s| if *s == "+" || *s == "{}" { "{}" } else { s }).collect();
+                let shape: Vec<&str> = r
+                    .segments
+                    .iter()
+                    .map(|s| if *s == "+" || *s == "{}" { "{}" } else { s })
+                    .collect();
                 seen.insert((r.method, shape, r.segments.last() == Some(&"+")))
             })
             .collect()
@@ -359,7 +422,9 @@ fn table() -> impl Strategy<Value = Vec<Route>> {
 fn probes(table: &[Route], picks: &[(usize, Vec<usize>)]) -> Vec<String> {
     let mut out = vec!["/".to_string()];
     for (i, fill) in picks {
-        let mut fill = fill.iter().map(|k| PROBE_SEGMENTS[k % PROBE_SEGMENTS.len()]);
+        let mut fill = fill
+            .iter()
+            .map(|k| PROBE_SEGMENTS[k % PROBE_SEGMENTS.len()]);
         // A template with its params filled in.
         if let Some(r) = table.get(i % table.len().max(1)) {
             let mut segs = Vec::new();
@@ -435,10 +500,19 @@ fn check_table(
                 .entry(response["policyDocument"].to_string())
                 .or_insert_with(|| {
                     let policy = Policy::from_response(&response);
-                    requests.iter().map(|(m, p)| policy.allows(&arn(m, p))).collect()
+                    requests
+                        .iter()
+                        .map(|(m, p)| policy.allows(&arn(m, p)))
+                        .collect()
                 });
             if fresh[i1] {
-                prop_assert!(cached_all[i1], "the answer to {} {} denies itself: {}", m1, p1, response["policyDocument"]);
+                prop_assert!(
+                    cached_all[i1],
+                    "the answer to {} {} denies itself: {}",
+                    m1,
+                    p1,
+                    response["policyDocument"]
+                );
             }
             for (i2, (m2, p2)) in requests.iter().enumerate() {
                 let cached = cached_all[i2];
@@ -462,7 +536,10 @@ fn check_table(
 
 #[test]
 fn a_cached_policy_never_allows_what_a_fresh_decision_denies() {
-    let cases = std::env::var("REST_POLICY_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(96);
+    let cases = std::env::var("REST_POLICY_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(96);
     let mut runner = TestRunner::new(Config {
         cases,
         failure_persistence: None,
@@ -478,7 +555,11 @@ fn a_cached_policy_never_allows_what_a_fresh_decision_denies() {
     let result = runner.run(&strategy, |(table, clients, picks, shape)| {
         check_table(&table, &clients, &picks, shape, &counts)
     });
-    let (triples, allowed, narrow) = (counts.triples.get(), counts.fresh_allowed.get(), counts.over_narrow.get());
+    let (triples, allowed, narrow) = (
+        counts.triples.get(),
+        counts.fresh_allowed.get(),
+        counts.over_narrow.get(),
+    );
     println!(
         "REST cached policies: {triples} (T, R1, R2) triples; {allowed} allowed fresh, of which the cached policy denies {narrow} (over-narrow ratio {:.3})",
         narrow as f64 / allowed.max(1) as f64
