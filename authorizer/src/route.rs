@@ -142,8 +142,11 @@ impl RouteTemplate {
 pub fn precedence(a: &RouteTemplate, b: &RouteTemplate) -> std::cmp::Ordering {
     for (x, y) in a.segments.iter().zip(&b.segments) {
         let order = x.rank().cmp(&y.rank());
-        if order.is_ne() || *x == Segment::Greedy {
+        if order.is_ne() {
             return order;
+        }
+        if *x == Segment::Greedy {
+            break; // both greedy: the same shape, the method decides
         }
     }
     (a.method == "ANY").cmp(&(b.method == "ANY"))
