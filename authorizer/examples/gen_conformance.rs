@@ -857,6 +857,99 @@ fn main() {
         Some("mobile-app"),
     );
     w.case("partner-issuer-ok", "the partner issuer's PS256 token with its own client claim", "orders", get42(&bearer(&tok(&k.partner, &json!({"iss": PARTNER, "aud": "orders-api", "cid": "partner-x", "scope": "orders:read", "exp": NOW + 60})))), "allow", "ok", Some("partner-x"));
+    // Paths the router refuses rather than normalise (a cached REST policy could not deny
+    // every spelling of a normalised path), and IAM wildcards that are ordinary characters.
+    let reader = bearer(&tok(&k.rsa, &claims("reporting", "orders:read")));
+    for (slug, name, method, path) in [
+        (
+            "rest-token-trailing-slash",
+            "a trailing '/' is refused, not dropped",
+            "GET",
+            "/orders/42/",
+        ),
+        (
+            "rest-token-empty-segment",
+            "an empty segment is refused, not dropped",
+            "GET",
+            "/orders//42",
+        ),
+        (
+            "rest-token-dot-segment",
+            "a \".\" segment is refused",
+            "GET",
+            "/orders/./42",
+        ),
+        (
+            "rest-token-dot-dot-segment",
+            "a \"..\" segment is refused",
+            "GET",
+            "/files/a/../export",
+        ),
+        (
+            "rest-token-encoded-slash",
+            "an encoded '/' is refused",
+            "GET",
+            "/files/a%2Fb",
+        ),
+        (
+            "rest-token-encoded-dot",
+            "an encoded '.' is refused",
+            "GET",
+            "/files/%2e%2e/x",
+        ),
+        (
+            "rest-token-backslash",
+            "a '\\' is refused",
+            "GET",
+            "/files/a\\b",
+        ),
+    ] {
+        w.case(
+            slug,
+            name,
+            "orders",
+            rest_token(method, path, &reader),
+            "deny",
+            "unknown_route",
+            None,
+        );
+    }
+    w.case(
+        "rest-token-star-is-a-character",
+        "an IAM '*' in a path is an ordinary character of a {param}",
+        "orders",
+        rest_token("GET", "/orders/*", &reader),
+        "allow",
+        "ok",
+        Some("reporting"),
+    );
+    w.case(
+        "rest-request-question-mark-is-a-character",
+        "an IAM '?' in a path is an ordinary character of a {param}",
+        "orders",
+        rest_request("GET", "/orders/a?b", Some(&reader)),
+        "allow",
+        "ok",
+        Some("reporting"),
+    );
+    w.case(
+        "http-v2-empty-segment",
+        "HTTP API: an empty segment is refused too",
+        "orders",
+        http_v2("GET", "/orders//42", Some(&reader)),
+        "deny",
+        "unknown_route",
+        None,
+    );
+    w.case(
+        "public-route-trailing-slash",
+        "a public route with a trailing '/' is not that route",
+        "orders",
+        rest_request("GET", "/health/", None),
+        "deny",
+        "unknown_route",
+        None,
+    );
     println!("wrote {} cases and policy.json to {}", w.n, dir.display());
 }
 

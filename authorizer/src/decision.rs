@@ -84,8 +84,12 @@ pub fn decide_traced(
             &mut trace,
             "unknown_route",
             format!(
-                "no route of \"{api_id}\" matches {} {}",
-                request.method, request.path
+                "no route of \"{api_id}\" matches {} {}{}",
+                request.method,
+                request.path,
+                crate::route::path_refusal(request.path)
+                    .map(|r| format!(" (paths with {r} are refused)"))
+                    .unwrap_or_default()
             ),
         );
         return Decision::new(Reason::UnknownRoute, revision);

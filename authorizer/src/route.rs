@@ -85,6 +85,10 @@ impl RouteTemplate {
                 return Err(format!(
                     "segment \"{part}\" is not a literal nor a whole \"{{param}}\"; braces must enclose a segment"
                 ));
+            } else if let Some(refusal) = segment_refusal(part) {
+                return Err(format!(
+                    "segment \"{part}\" could never match: request paths with {refusal} are refused"
+                ));
             } else {
                 segments.push(Segment::Literal((*part).to_string()));
             }
@@ -110,19 +114,91 @@ impl RouteTemplate {
     }
 
     fn arn_pattern_for(&self, method: &str) -> String {
-        let mut out = String::from(method);
-        if self.segments.is_empty() {
-            out.push('/');
-        }
-        for seg in &self.segments {
-            out.push('/');
-            match seg {
-                Segment::Literal(l) => out.push_str(l),
-                Segment::Param | Segment::Greedy => out.push('*'),
-            }
-        }
-        out
+        shape_pattern(method, &self.segments)
     }
+}
+
+impl Segment {
+    /// The router's preference at one position: a literal, then `{param}`, then `{param+}`.
+    fn rank(&self) -> u8 {
+        match self {
+            Segment::Literal(_) => 0,
+            Segment::Param => 1,
+            Segment::Greedy => 2,
+        }
+    }
+}
+
+impl RouteTemplate {
+    /// Whether the route serves `method` (its own, or any for `ANY`).
+    pub fn serves(&self, method: &str) -> bool {
+        self.method == method || self.method == "ANY"
+    }
+}
+
+/// Which of two routes the router picks for a path both match: the first position where
+/// their segments differ decides (literal, then `{param}`, then `{param+}`); with the same
+/// segments, a named method beats `ANY`. Only meaningful for routes whose shapes intersect.
+pub fn precedence(a: &RouteTemplate, b: &RouteTemplate) -> std::cmp::Ordering {
+    for (x, y) in a.segments.iter().zip(&b.segments) {
+        let order = x.rank().cmp(&y.rank());
+        if order.is_ne() {
+            return order;
+        }
+        if *x == Segment::Greedy {
+            break; // both greedy: the same shape, the method decides
+        }
+    }
+    (a.method == "ANY").cmp(&(b.method == "ANY"))
+}
+
+/// The shape that matches exactly the paths both shapes match, if any path does.
+pub fn intersect(a: &[Segment], b: &[Segment]) -> Option<Vec<Segment>> {
+    let mut out = Vec::with_capacity(a.len().max(b.len()));
+    for i in 0.. {
+        match (a.get(i), b.get(i)) {
+            (None, None) => return Some(out),
+            (Some(Segment::Greedy), Some(Segment::Greedy)) => {
+                out.push(Segment::Greedy);
+                return Some(out);
+            }
+            // A greedy tail takes whatever (non-empty) rest the other shape has.
+            (Some(Segment::Greedy), Some(_)) => {
+                out.extend_from_slice(&b[i..]);
+                return Some(out);
+            }
+            (Some(_), Some(Segment::Greedy)) => {
+                out.extend_from_slice(&a[i..]);
+                return Some(out);
+            }
+            (None, Some(_)) | (Some(_), None) => return None,
+            (Some(x), Some(y)) => out.push(match (x, y) {
+                (Segment::Literal(l), Segment::Literal(m)) if l == m => x.clone(),
+                (Segment::Literal(_), Segment::Literal(_)) => return None,
+                (Segment::Literal(_), _) => x.clone(),
+                _ => y.clone(),
+            }),
+        }
+    }
+    None
+}
+
+/// The IAM resource suffix of a shape for one method: `METHOD/literal/*`, with `*` for
+/// each `{param}` and `{param+}` (an IAM `*` spans `/` too, so this over-approximates and
+/// the caller denies the difference). The root is `METHOD/`.
+pub fn shape_pattern(method: &str, segments: &[Segment]) -> String {
+    let mut out = String::from(method);
+    if segments.is_empty() {
+        out.push('/');
+    }
+    for seg in segments {
+        out.push('/');
+        match seg {
+            Segment::Literal(l) => out.push_str(l),
+            Segment::Param | Segment::Greedy => out.push('*'),
+        }
+    }
+    out
 }
 
 /// A trie over path segments; each node holds the routes that end there, by method.
@@ -174,8 +250,16 @@ impl Router {
         node.here.insert(&template.method, index)
     }
 
-    /// Finds the most specific route for `method` and `path` (segments without the stage).
+    /// Finds the most specific route for `method` and `path` (segments without the stage);
+    /// none when a segment is refused ([`segment_refusal`]).
     pub fn find(&self, method: &str, segments: &[&str]) -> Option<usize> {
+        // `ANY` is a route's method, never a request's; other methods API Gateway never sends.
+        if method == "ANY" || !METHODS.contains(&method) {
+            return None;
+        }
+        if segments.iter().any(|s| segment_refusal(s).is_some()) {
+            return None;
+        }
         find_in(&self.root, method, segments)
     }
 }
@@ -197,9 +281,78 @@ fn find_in(node: &Node, method: &str, segments: &[&str]) -> Option<usize> {
     node.greedy.get(method)
 }
 
-/// Splits a request path into its non-empty segments.
+/// Splits a request path into its segments, as sent: `"/"` is the root (no segments), and
+/// empty segments are kept so that the router can refuse them (see [`PathRefusal`]).
 pub fn path_segments(path: &str) -> Vec<&str> {
-    path.split('/').filter(|s| !s.is_empty()).collect()
+    let rest = path.strip_prefix('/').unwrap_or(path);
+    if rest.is_empty() {
+        return Vec::new();
+    }
+    rest.split('/').collect()
+}
+
+/// Why the router refuses a request path outright (the decision is then `unknown_route`).
+///
+/// API Gateway evaluates a cached IAM policy against the method ARN of later requests, with
+/// `*` matching any run of characters, `/` included. The router and the returned policy must
+/// therefore read a path the same way: a path the router would normalise (`//`, a trailing
+/// `/`, `.` and `..`, an encoded `/` or `\`) is refused instead, and the policy denies every
+/// such path with [`REFUSED_PATH_PATTERNS`]. IAM wildcard characters (`*`, `?`) in a path are
+/// ordinary characters to the router: the policy is built from templates only, never from
+/// request text, and IAM has no way to name a literal `*`, so refusing them could not be
+/// mirrored in a policy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum PathRefusal {
+    #[error("an empty segment (\"//\" or a trailing '/')")]
+    EmptySegment,
+    #[error("a \".\" or \"..\" segment")]
+    DotSegment,
+    #[error("an encoded '/', '\\' or '.' (%2F, %5C, %2E)")]
+    EncodedDelimiter,
+    #[error("a '\\'")]
+    Backslash,
+}
+
+/// Substrings that make a segment refused, with the refusal; each is also one deny pattern.
+const REFUSED_SUBSTRINGS: &[(&str, PathRefusal)] = &[
+    ("%2F", PathRefusal::EncodedDelimiter),
+    ("%2f", PathRefusal::EncodedDelimiter),
+    ("%5C", PathRefusal::EncodedDelimiter),
+    ("%5c", PathRefusal::EncodedDelimiter),
+    ("%2E", PathRefusal::EncodedDelimiter),
+    ("%2e", PathRefusal::EncodedDelimiter),
+    ("\\", PathRefusal::Backslash),
+];
+
+/// IAM resource suffixes (after `arn:...:API/STAGE`) that match exactly the method ARNs
+/// whose path the router refuses: every refused path matches one, no accepted path does.
+pub const REFUSED_PATH_PATTERNS: &[&str] = &[
+    "/*//*",   // an empty segment inside the path (or right after the method)
+    "/*/*/",   // a trailing '/' (the root is "METHOD/", with one '/' only)
+    "/*/./*",  // a "." segment
+    "/*/.",    // a "." segment at the end
+    "/*/../*", // a ".." segment
+    "/*/..",   // a ".." segment at the end
+    "/*%2F*", "/*%2f*", "/*%5C*", "/*%5c*", "/*%2E*", "/*%2e*", "/*\\*",
+];
+
+/// Why one segment is refused, if it is.
+pub fn segment_refusal(segment: &str) -> Option<PathRefusal> {
+    if segment.is_empty() {
+        return Some(PathRefusal::EmptySegment);
+    }
+    if segment == "." || segment == ".." {
+        return Some(PathRefusal::DotSegment);
+    }
+    REFUSED_SUBSTRINGS
+        .iter()
+        .find(|(s, _)| segment.contains(s))
+        .map(|(_, r)| *r)
+}
+
+/// Why a request path is refused, if it is.
+pub fn path_refusal(path: &str) -> Option<PathRefusal> {
+    path_segments(path).into_iter().find_map(segment_refusal)
 }
 
 #[cfg(test)]
@@ -253,6 +406,61 @@ mod tests {
         assert_eq!(r.find("GET", &["files"]), None);
         assert_eq!(r.find("GET", &[]), Some(5));
         assert_eq!(r.find("GET", &["orders", "1", "2"]), None);
+    }
+
+    #[test]
+    fn refuses_paths_it_would_otherwise_normalise() {
+        let r = router(&["GET /orders/{id}", "GET /orders/export", "GET /"]);
+        let find = |p: &str| r.find("GET", &path_segments(p));
+        assert_eq!(find("/"), Some(2));
+        assert_eq!(find("/orders/export"), Some(1));
+        for p in [
+            "/orders/export/",
+            "/orders//export",
+            "//orders/export",
+            "/orders/.",
+            "/orders/..",
+            "/orders/a%2Fb",
+            "/orders/%2e%2e",
+            "/orders/a\\b",
+        ] {
+            assert_eq!(find(p), None, "{p}");
+            assert!(path_refusal(p).is_some(), "{p}");
+        }
+        // IAM wildcards are ordinary characters to the router.
+        assert_eq!(find("/orders/*"), Some(0));
+        assert_eq!(find("/orders/a?b"), Some(0));
+        assert_eq!(path_refusal("/orders/*"), None);
+        assert_eq!(r.find("ANY", &["orders", "1"]), None);
+        assert_eq!(r.find("FETCH", &["orders", "1"]), None);
+        assert!(RouteTemplate::parse("GET /a/..").is_err());
+        assert!(RouteTemplate::parse("GET /a/b%2Fc").is_err());
+    }
+
+    #[test]
+    fn precedence_and_intersection_follow_the_router() {
+        let t = |s: &str| RouteTemplate::parse(s).unwrap();
+        use std::cmp::Ordering::*;
+        assert_eq!(precedence(&t("GET /a/b"), &t("GET /a/{x}")), Less);
+        assert_eq!(precedence(&t("GET /a/{x}"), &t("GET /a/{x+}")), Less);
+        assert_eq!(precedence(&t("GET /a/{x}"), &t("ANY /a/{x}")), Less);
+        assert_eq!(precedence(&t("ANY /a/b"), &t("GET /a/{x}")), Less);
+        assert_eq!(
+            intersect(&t("GET /{x}/{r+}").segments, &t("GET /a/{y}/c").segments),
+            Some(t("GET /a/{y}/c").segments)
+        );
+        assert_eq!(
+            intersect(&t("GET /a/{x}").segments, &t("GET /b/{y}").segments),
+            None
+        );
+        assert_eq!(
+            intersect(&t("GET /a/{x}").segments, &t("GET /a/{y}/c").segments),
+            None
+        );
+        assert_eq!(
+            shape_pattern("GET", &t("GET /a/{x}/{r+}").segments),
+            "GET/a/*/*"
+        );
     }
 
     #[test]

@@ -145,18 +145,21 @@ func hasInvoke(actions []string) bool {
 	return false
 }
 
-// glob is IAM resource matching: '*' any run of characters, '?' one character.
+// glob is IAM resource matching: '*' any run of characters ('/' and the empty run
+// included), '?' exactly one character, anything else itself. A '*' or '?' in the text is
+// an ordinary character, so a pattern '*' meeting one is still a wildcard.
 func glob(pattern, text string) bool {
+	pr, tr := []rune(pattern), []rune(text)
 	p, t := 0, 0
 	star, mark := -1, 0
-	for t < len(text) {
+	for t < len(tr) {
 		switch {
-		case p < len(pattern) && (pattern[p] == '?' || pattern[p] == text[t]):
-			p++
-			t++
-		case p < len(pattern) && pattern[p] == '*':
+		case p < len(pr) && pr[p] == '*':
 			star, mark = p, t
 			p++
+		case p < len(pr) && (pr[p] == '?' || pr[p] == tr[t]):
+			p++
+			t++
 		case star >= 0:
 			p = star + 1
 			mark++
@@ -165,10 +168,10 @@ func glob(pattern, text string) bool {
 			return false
 		}
 	}
-	for p < len(pattern) && pattern[p] == '*' {
+	for p < len(pr) && pr[p] == '*' {
 		p++
 	}
-	return p == len(pattern)
+	return p == len(pr)
 }
 
 // Verdict is a decision read back from any response shape.
