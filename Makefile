@@ -24,7 +24,7 @@ AUTHZ      := $(RELEASE)/authz
 BOOTSTRAP  := $(RELEASE)/bootstrap
 
 .PHONY: help demo demo-up demo-down test tools build build-native policy-layer lint rust-test conformance schema \
-        kafka-up kafka-down integration validate go-test bench clean
+        kafka-up kafka-down integration validate go-test bench clean fuzz fuzz-smoke
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -38,7 +38,7 @@ demo-up: build-native ## start the demo gateway and leave it running
 demo-down: ## stop everything demo-up started
 	@bash scripts/demo.sh down
 
-test: tools lint rust-test conformance schema integration validate go-test ## everything CI runs
+test: tools lint rust-test fuzz-smoke conformance schema integration validate go-test ## everything CI runs
 	@echo "make test: all suites passed"
 
 tools: ## install the toolchain this repo needs (idempotent, cached)
@@ -59,6 +59,12 @@ lint: ## cargo fmt and clippy, warnings are errors
 
 rust-test: ## unit, property and conformance tests (no broker needed)
 	cd $(CRATE) && $(CARGO) test --release --locked
+
+fuzz-smoke: ## a short run of every fuzz target (cargo-fuzz, nightly)
+	@bash scripts/fuzz.sh smoke
+
+fuzz: ## every fuzz target for longer (FUZZ_SECONDS per target, default 600)
+	@bash scripts/fuzz.sh long
 
 conformance: build-native ## run every decision case through the authz CLI
 	$(AUTHZ) conformance conformance/

@@ -68,7 +68,7 @@ impl Issuer {
         let mut keys = HashMap::with_capacity(doc.keys.len());
         for (i, k) in doc.keys.iter().enumerate() {
             let public = parse_jwk(&k.jwk)
-                .map_err(|e| PolicyErrors::single(format!("$.keys[{i}].jwk"), e))?;
+                .map_err(|e| PolicyErrors::single(format!("$.keys[{i}].jwk"), e.to_string()))?;
             keys.insert(
                 k.kid.clone(),
                 Key {
@@ -361,7 +361,7 @@ impl PolicyView {
     }
 
     fn put_publisher(&mut self, doc: PublisherDoc) -> Result<(), PolicyErrors> {
-        let key = parse_jwk(&doc.jwk).map_err(|e| PolicyErrors::single("$.jwk", e))?;
+        let key = parse_jwk(&doc.jwk).map_err(|e| PolicyErrors::single("$.jwk", e.to_string()))?;
         self.publishers.insert(doc.kid.clone(), Arc::new(key));
         self.publisher_docs.insert(doc.kid.clone(), doc);
         Ok(())

@@ -7,7 +7,7 @@ use std::fmt;
 use serde_json::{Map, Value};
 
 use super::document::POLICY_SCHEMA;
-use crate::keys::{parse_jwk, supported_algorithm, SUPPORTED_ALGORITHMS};
+use crate::keys::{check_jwk, supported_algorithm, KeyError, KeyFamily, SUPPORTED_ALGORITHMS};
 use crate::route::{RouteTemplate, Router};
 
 /// One problem in a policy: where (a JSON path like `$.issuers[0].keys[1].jwk`) and what.
@@ -340,6 +340,16 @@ fn validate_issuer_at(v: &Value, path: &str, errs: &mut PolicyErrors) -> Option<
             ),
         }
     }
+    let algorithms: Vec<_> = obj
+        .get("algorithms")
+        .and_then(Value::as_array)
+        .map(|names| {
+            names
+                .iter()
+                .filter_map(|n| n.as_str().and_then(supported_algorithm))
+                .collect()
+        })
+        .unwrap_or_default();
     let mut kids = HashSet::new();
     for (i, key) in array(obj, "keys", path, errs).iter().enumerate() {
         let kpath = format!("{path}.keys[{i}]");
@@ -371,8 +381,21 @@ fn validate_issuer_at(v: &Value, path: &str, errs: &mut PolicyErrors) -> Option<
             _ => errs.push(&format!("{kpath}.status"), "must be \"active\", \"retired\" (verifies, rotation overlap) or \"revoked\" (never verifies)"),
         }
         if let Some(jwk) = kobj.get("jwk") {
-            if let Err(e) = parse_jwk(jwk) {
-                errs.push(&format!("{kpath}.jwk"), e);
+            let jpath = format!("{kpath}.jwk");
+            match check_jwk(jwk) {
+                // A key no allowed algorithm fits could never verify a token of this issuer.
+                Ok(key)
+                    if !algorithms.is_empty() && !algorithms.iter().any(|a| key.accepts(*a)) =>
+                {
+                    let at = if key.alg.is_some() {
+                        format!("{jpath}.alg")
+                    } else {
+                        jpath
+                    };
+                    errs.push(&at, format!("this key verifies none of the issuer's algorithms {:?}; add the key's algorithm to `algorithms` or use a key that fits them", algorithm_names(&algorithms)));
+                }
+                Ok(_) => {}
+                Err(problems) => push_key_errors(errs, &jpath, problems),
             }
         }
     }
@@ -432,16 +455,35 @@ fn validate_publisher_at(v: &Value, path: &str, errs: &mut PolicyErrors) -> Opti
     let obj = object(v, path, &["kid", "jwk"], &[], errs)?;
     let kid = string_field(obj, "kid", path, errs);
     if let Some(jwk) = obj.get("jwk") {
-        match parse_jwk(jwk) {
-            Ok(key) if key.family == crate::keys::KeyFamily::Ed25519 => {}
+        let jpath = format!("{path}.jwk");
+        match check_jwk(jwk) {
+            Ok(key) if key.family == KeyFamily::Ed25519 => {}
             Ok(_) => errs.push(
-                &format!("{path}.jwk"),
+                &jpath,
                 "publisher keys sign events with EdDSA; use an Ed25519 (OKP) key",
             ),
-            Err(e) => errs.push(&format!("{path}.jwk"), e),
+            Err(problems) => push_key_errors(errs, &jpath, problems),
         }
     }
     kid.map(str::to_string)
+}
+
+/// Each problem of a JWK at `jwk_path`, under the member it is in (`...jwk.e`) when it is in one.
+fn push_key_errors(errs: &mut PolicyErrors, jwk_path: &str, problems: Vec<KeyError>) {
+    for problem in problems {
+        match problem.member() {
+            Some(member) => errs.push(&format!("{jwk_path}.{member}"), problem.to_string()),
+            None => errs.push(jwk_path, problem.to_string()),
+        }
+    }
+}
+
+fn algorithm_names(algorithms: &[jsonwebtoken::Algorithm]) -> Vec<&'static str> {
+    SUPPORTED_ALGORITHMS
+        .iter()
+        .filter(|name| supported_algorithm(name).is_some_and(|a| algorithms.contains(&a)))
+        .copied()
+        .collect()
 }
 
 #[cfg(test)]
@@ -481,7 +523,7 @@ mod tests {
             "$.apis[0].routes[1].scopes:",
             "$.issuers[0].audiences:",
             "$.issuers[0].algorithms[0]:",
-            "$.issuers[0].keys[0].jwk:",
+            "$.issuers[0].keys[0].jwk.k: holds private",
         ] {
             assert!(all.contains(needle), "missing {needle} in:\n{all}");
         }
