@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Checks the JSON Schemas in schema/ against the documents the project ships: every
 policy in the repo must validate, known-bad documents must not, and sample policy events
-(both ops, every kind) must validate against the event schema. Prints "N passed, M failed"."""
+(both ops, every kind) and a checkpoint must validate against their schemas. Prints "N passed, M failed"."""
 import glob
 import json
 import sys
@@ -54,6 +54,18 @@ events = [
 for e in events:
     check(f"event {e['kind']}/{e['op']}", event_v.is_valid(e), "; ".join(x.message for x in event_v.iter_errors(e)))
 for name, e in {"upsert without data": dict(events[0], data=None), "unknown kind": dict(events[1], kind="route"), "v2": dict(events[1], schema="gateway-policy-event/v2")}.items():
+    check(f"event rejects {name}", not event_v.is_valid(e))
+
+checkpoint_schema = json.load(open("schema/gateway-policy-checkpoint.v1.json"))
+Draft202012Validator.check_schema(checkpoint_schema)
+checkpoint_v = Draft202012Validator(checkpoint_schema)
+checkpoint = {"schema": "gateway-policy-checkpoint/v1", "revision": 1045, "issued_at": "2026-11-19T10:01:00Z",
+              "entities": {"client/mobile-app": 1043, "api/orders": 1044, "publisher/portal-2027": 1045}}
+check("checkpoint", checkpoint_v.is_valid(checkpoint), "; ".join(x.message for x in checkpoint_v.iter_errors(checkpoint)))
+for name, c in {"revision 0": dict(checkpoint, revision=0), "bad key": dict(checkpoint, entities={"route/x": 1}),
+                "unknown field": dict(checkpoint, digest="x"), "entity revision 0": dict(checkpoint, entities={"client/a": 0})}.items():
+    check(f"checkpoint rejects {name}", not checkpoint_v.is_valid(c))
+for name, e in {"revision 0": dict(events[1], revision=0)}.items():
     check(f"event rejects {name}", not event_v.is_valid(e))
 
 print(f"{passed} passed, {failed} failed")

@@ -516,11 +516,14 @@ fn replaying_the_topic_twice_gives_the_same_view_and_a_tombstone_deletes() {
         "tombstone deleted client c"
     );
     assert_eq!(
-        topic_state(&read_records(&cfg, &b, true, WAIT).expect("read").1)
-            .latest
-            .keys()
-            .filter(|(k, _)| *k == EntityKind::Client)
-            .count(),
+        topic_state(
+            &view(&w.policy(1, &[])).to_document(),
+            &read_records(&cfg, &b, true, WAIT).expect("read").1
+        )
+        .latest
+        .keys()
+        .filter(|(k, _)| *k == EntityKind::Client)
+        .count(),
         2
     );
     live.stop();
@@ -776,4 +779,204 @@ fn outage_decisions_continue_stale_and_the_stream_catches_up_by_itself() {
     assert!(allowed && !stale, "fresh again");
     assert_eq!(decide(&a, &w.event("other")).1, "client_suspended");
     live.stop();
+}
+
+/// Creates a topic that the broker compacts within a second or two of a segment roll.
+fn new_compacting_topic(name: &str) -> String {
+    use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
+    use rdkafka::client::DefaultClientContext;
+    use rdkafka::config::ClientConfig;
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    let topic = format!("it-{name}-{}-{nanos}", std::process::id());
+    let admin: AdminClient<DefaultClientContext> = ClientConfig::new()
+        .set("bootstrap.servers", brokers())
+        .create()
+        .expect("admin client");
+    let new = NewTopic::new(&topic, 1, TopicReplication::Fixed(1))
+        .set("cleanup.policy", "compact")
+        .set("segment.ms", "100")
+        .set("min.cleanable.dirty.ratio", "0.01")
+        .set("min.compaction.lag.ms", "0")
+        .set("delete.retention.ms", "100");
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    for r in rt
+        .block_on(admin.create_topics([&new], &AdminOptions::new()))
+        .expect("create topic")
+    {
+        r.expect("topic created");
+    }
+    topic
+}
+
+/// Runs `authz` and expects it to fail; returns its stderr.
+fn authz_fails(args: &[&str]) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_authz"))
+        .args(args)
+        .output()
+        .expect("run authz");
+    assert!(
+        !out.status.success(),
+        "authz {args:?} succeeded: {}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[test]
+#[ignore = "needs a Kafka broker: make integration"]
+fn a_hostile_write_and_a_compaction_never_bring_a_revoked_key_back() {
+    let w = World::new(true);
+    let publisher = w.publisher.as_ref().expect("signed world");
+    let topic = new_compacting_topic("compact");
+    let b = brokers();
+    let cfg = stream_config(&topic, &b);
+    let dir = tmpdir("compact");
+    let key_file = dir.join("portal.key");
+    std::fs::write(
+        &key_file,
+        serde_json::to_string(&publisher.to_file()).expect("json"),
+    )
+    .expect("write");
+    // Baked: the token key is active. The portal then revokes it through the stream.
+    let baked = w.policy(1, &[("app", "active")]);
+    let mut revoked = baked.clone();
+    revoked["issuers"][0]["keys"][0]["status"] = json!("revoked");
+    let file = write_policy(&dir, "revoked.json", &revoked);
+    authz(&[
+        "publish",
+        "--brokers",
+        &b,
+        "--topic",
+        &topic,
+        "--signing-key",
+        key_file.to_str().unwrap_or_default(),
+        file.to_str().unwrap_or_default(),
+    ]);
+    let (a, live) = start(&baked, cfg.clone());
+    assert!(live.wait_caught_up(WAIT));
+    assert!(live.wait_view(|v| v.revision > 1, WAIT));
+    assert_eq!(decide(&a, &w.event("app")).1, "revoked_key");
+    live.stop();
+
+    // A writer without keys appends garbage for the issuer; every consumer rejects it.
+    let (_, records) = read_records(&cfg, &b, true, WAIT).expect("read");
+    let signed_offset = records
+        .iter()
+        .find(|r| r.key.as_deref() == Some(b"issuer/idp".as_slice()))
+        .map(|r| r.offset)
+        .expect("the signed issuer record");
+    send_raw(
+        &cfg,
+        &b,
+        &[(Some("issuer/idp".into()), Some("garbage".into()))],
+        WAIT,
+    )
+    .expect("send");
+    // Compaction: segments roll on the next write after segment.ms; the cleaner then
+    // keeps only the garbage for issuer/idp. Wait until the signed record's offset is gone.
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let (_, records) = read_records(&cfg, &b, true, WAIT).expect("read");
+        if !records.iter().any(|r| r.offset == signed_offset) {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the broker did not compact {topic} within 2 minutes"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+        send_raw(
+            &cfg,
+            &b,
+            &[(Some("client/filler".into()), Some("garbage".into()))],
+            WAIT,
+        )
+        .expect("send filler");
+    }
+
+    // A cold authorizer on the compacted topic: the baked issuer (key active) must not come
+    // back. The entity is withheld, and the authorizer says why.
+    let (a, live) = start(&baked, cfg.clone());
+    assert!(live.wait_caught_up(WAIT));
+    assert!(live.wait_view(|v| v.issuer_by_url(ISS).is_none(), WAIT));
+    let (allowed, reason, _) = decide(&a, &w.event("app"));
+    assert!(!allowed, "the revoked key is not accepted again: {reason}");
+    assert_eq!(reason, "unknown_issuer");
+    let stats = live.stats();
+    assert_eq!(
+        stats.withheld,
+        vec![("issuer/idp".to_string(), "behind_checkpoint")],
+        "{stats:?}"
+    );
+    assert!(stats.checkpoint.is_some(), "{stats:?}");
+    assert!(
+        stats
+            .rejected
+            .get(&Rejection::Malformed)
+            .copied()
+            .unwrap_or(0)
+            >= 1,
+        "{stats:?}"
+    );
+    live.stop();
+
+    // The portal re-asserts: publishing the same document again restores the issuer.
+    let out = authz(&[
+        "publish",
+        "--brokers",
+        &b,
+        "--topic",
+        &topic,
+        "--signing-key",
+        key_file.to_str().unwrap_or_default(),
+        file.to_str().unwrap_or_default(),
+    ]);
+    assert!(out.contains("issuer/idp"), "{out}");
+    let (a, live) = start(&baked, cfg.clone());
+    assert!(live.wait_caught_up(WAIT));
+    assert!(live.wait_view(|v| v.issuer_by_url(ISS).is_some(), WAIT));
+    assert_eq!(decide(&a, &w.event("app")).1, "revoked_key");
+    assert!(live.stats().withheld.is_empty());
+    live.stop();
+}
+
+#[test]
+#[ignore = "needs a Kafka broker: make integration"]
+fn publish_refuses_to_sign_for_authorizers_that_trust_no_publisher() {
+    let w = World::new(false);
+    let key = SigningKey::generate("portal-1", Algorithm::EdDSA).expect("key");
+    let topic = new_topic("nosign");
+    let b = brokers();
+    let dir = tmpdir("nosign");
+    let key_file = dir.join("portal.key");
+    std::fs::write(
+        &key_file,
+        serde_json::to_string(&key.to_file()).expect("json"),
+    )
+    .expect("write");
+    let unsigned = write_policy(&dir, "unsigned.json", &w.policy(1, &[("app", "active")]));
+    let err = authz_fails(&[
+        "publish",
+        "--brokers",
+        &b,
+        "--topic",
+        &topic,
+        "--signing-key",
+        key_file.to_str().unwrap_or_default(),
+        unsigned.to_str().unwrap_or_default(),
+    ]);
+    assert!(err.contains("lists no publishers"), "{err}");
+    assert!(
+        read_records(&stream_config(&topic, &b), &b, true, WAIT)
+            .expect("read")
+            .1
+            .is_empty(),
+        "nothing was published"
+    );
 }

@@ -19,9 +19,10 @@ use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::{Message, Offset, TopicPartitionList};
 use serde_json::json;
 
+use super::checkpoint::Withheld;
 use super::event::Rejection;
 use super::kafka::{client_config, resolve_brokers, GatewayContext};
-use super::replica::{Applied, Replica};
+use super::replica::{Applied, Replica, Served};
 use crate::config::{LogLevel, StreamConfig};
 use crate::observe::{emf, log, unix_millis};
 use crate::policy::PolicyView;
@@ -38,6 +39,11 @@ pub struct StreamStats {
     pub caught_up: bool,
     pub rebuilds: u64,
     pub revision: u64,
+    /// Entities left out of the served view because their signed record is missing
+    /// (`<kind>/<id>` and why); decisions that need them deny.
+    pub withheld: Vec<(String, &'static str)>,
+    /// The revision of the last checkpoint verified.
+    pub checkpoint: Option<u64>,
 }
 
 #[derive(Debug, Default)]
@@ -314,7 +320,8 @@ fn run(shared: Arc<Shared>, baked: Option<PolicyView>) {
                     msg.partition(),
                     msg.offset(),
                 );
-                dirty |= !matches!(outcome, Applied::Rejected { .. });
+                // In signed mode a rejected record can withhold an entity (see replica.rs).
+                dirty |= replica.signed() || !matches!(outcome, Applied::Rejected { .. });
                 continue;
             }
             Some(Err(e)) => {
@@ -329,8 +336,8 @@ fn run(shared: Arc<Shared>, baked: Option<PolicyView>) {
         // Idle: nothing more buffered. Publish what was applied (not mid-rebuild, which
         // would briefly roll entities back to the baked policy).
         if dirty && !rebuilding {
-            if let Some(view) = replica.view() {
-                publish(&shared, view.clone());
+            if let Some(served) = replica.served() {
+                publish(&shared, served, replica.checkpoint().map(|c| c.revision));
             }
             dirty = false;
         }
@@ -348,8 +355,8 @@ fn run(shared: Arc<Shared>, baked: Option<PolicyView>) {
                 Ok(0) => {
                     if rebuilding {
                         rebuilding = false;
-                        if let Some(view) = replica.view() {
-                            publish(&shared, view.clone());
+                        if let Some(served) = replica.served() {
+                            publish(&shared, served, replica.checkpoint().map(|c| c.revision));
                         }
                         dirty = false;
                     }
@@ -444,14 +451,53 @@ fn caught_up(
     Ok(lag)
 }
 
-fn publish(shared: &Shared, view: PolicyView) {
-    let revision = view.revision;
+fn publish(shared: &Shared, served: Served, checkpoint: Option<u64>) {
+    let revision = served.view.revision;
+    let withheld: Vec<(String, &'static str)> = served
+        .withheld
+        .iter()
+        .map(|w| (w.key.clone(), w.because.code()))
+        .collect();
     // Set under the state lock so `wait_view` cannot miss the notification.
     let mut st = shared.lock();
-    shared.cell.set(view);
+    shared.cell.set(served.view);
     st.stats.revision = revision;
+    st.stats.checkpoint = checkpoint;
+    let changed = st.stats.withheld != withheld;
+    st.stats.withheld = withheld;
     drop(st);
     shared.changed.notify_all();
+    if changed {
+        for line in withheld_lines(&shared.cfg.topic, &served.withheld) {
+            log(shared.log_level, LogLevel::Error, line);
+        }
+        if shared.log_level >= LogLevel::Error {
+            println!(
+                "{}",
+                withheld_metric(unix_millis(), &shared.cfg.topic, served.withheld.len())
+            );
+        }
+    }
+}
+
+/// One log line per withheld entity: which, why, and what it means for decisions.
+fn withheld_lines(topic: &str, withheld: &[Withheld]) -> Vec<serde_json::Value> {
+    withheld
+        .iter()
+        .map(|w| {
+            json!({"msg": "policy entity withheld: its signed record is missing; decisions that need it deny",
+                   "topic": topic, "key": w.key, "reason": w.because.code(), "detail": w.because.describe()})
+        })
+        .collect()
+}
+
+/// The `PolicyEntitiesWithheld` gauge (0 once the portal has re-asserted the state).
+fn withheld_metric(now_ms: u64, topic: &str, count: usize) -> serde_json::Value {
+    emf(
+        now_ms,
+        &[("Topic", topic)],
+        &[("PolicyEntitiesWithheld", count as f64, "Count")],
+    )
 }
 
 /// `checked_at` is when the check that found no lag started: a check interrupted by a freeze
@@ -539,6 +585,7 @@ fn record(shared: &Shared, outcome: &Applied, topic: &str, partition: i32, offse
                 Applied::Upserted { kind, id, .. }
                 | Applied::Deleted { kind, id, .. }
                 | Applied::Tombstone { kind, id } => (kind.as_str(), id.as_str()),
+                Applied::Checkpoint { .. } => ("checkpoint", "state"),
                 Applied::Rejected { .. } => ("", ""),
             };
             log(
@@ -567,4 +614,33 @@ fn emit_metrics(shared: &Shared, stats: &StreamStats, staleness_ms: u64) {
         ],
     );
     println!("{m}");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::stream::checkpoint::WithheldBecause;
+
+    #[test]
+    fn a_withheld_entity_is_logged_with_its_key_and_reason_and_counted() {
+        let withheld = vec![Withheld {
+            key: "issuer/corp-idp".into(),
+            because: WithheldBecause::BehindCheckpoint {
+                expected: 12,
+                held: 1,
+            },
+        }];
+        let lines = withheld_lines("gateway-policy.v1", &withheld);
+        assert_eq!(lines.len(), 1);
+        assert_eq!(lines[0]["key"], "issuer/corp-idp");
+        assert_eq!(lines[0]["reason"], "behind_checkpoint");
+        let detail = lines[0]["detail"].as_str().unwrap_or_default();
+        assert!(
+            detail.contains("12") && detail.contains("missing"),
+            "{detail}"
+        );
+        let metric = withheld_metric(1, "gateway-policy.v1", 1);
+        assert_eq!(metric["PolicyEntitiesWithheld"], 1.0);
+        assert_eq!(metric["Topic"], "gateway-policy.v1");
+    }
 }

@@ -58,6 +58,9 @@ pub enum Rejection {
     StaleRevision,
     /// The entity in `data` is not valid (the policy's own validation).
     InvalidEntity,
+    /// A `publisher` event in unsigned mode: publisher keys are trusted only from the
+    /// baked policy, so the stream cannot switch signed mode on (nor hand it to a writer).
+    UntrustedPublisher,
 }
 
 impl Rejection {
@@ -71,6 +74,7 @@ impl Rejection {
             Rejection::BadSignature => "bad_signature",
             Rejection::StaleRevision => "stale_revision",
             Rejection::InvalidEntity => "invalid_entity",
+            Rejection::UntrustedPublisher => "untrusted_publisher",
         }
     }
 }
@@ -94,6 +98,42 @@ pub struct Decoded {
     pub signed_by: Option<String>,
 }
 
+/// Opens a record value: a plain JSON object, or a compact JWS whose signature is checked
+/// against the publisher keys of `view`. Returns the JSON payload and the signer's `kid`.
+///
+/// The order is the one docs/policy-events.md gives: first the form (`malformed` when the
+/// value is neither a JSON object nor a compact JWS), then the signature (`unsigned` for
+/// plain JSON when `signed`, `bad_signature` for a JWS that does not verify), then the
+/// payload (`malformed` when it is not JSON).
+pub fn open_value(
+    value: &[u8],
+    view: &PolicyView,
+    signed: bool,
+) -> Result<(Value, Option<String>), (Rejection, String)> {
+    let text = std::str::from_utf8(value)
+        .map_err(|_| (Rejection::Malformed, "value is not UTF-8".to_string()))?
+        .trim();
+    if text.starts_with('{') {
+        let json: Value = serde_json::from_str(text)
+            .map_err(|e| (Rejection::Malformed, format!("not JSON: {e}")))?;
+        if signed {
+            return Err((
+                Rejection::Unsigned,
+                "the baked policy lists publishers, so values must be signed (compact JWS)".into(),
+            ));
+        }
+        return Ok((json, None));
+    }
+    let (payload, kid) = verify_jws(text, view)?;
+    let json: Value = serde_json::from_slice(&payload).map_err(|e| {
+        (
+            Rejection::Malformed,
+            format!("JWS payload is not JSON: {e}"),
+        )
+    })?;
+    Ok((json, Some(kid)))
+}
+
 /// Decodes a record's value (plain JSON or compact JWS) and checks it against its key and,
 /// in signed mode (`signed`), against the policy's publisher keys.
 pub fn decode_value(
@@ -103,23 +143,7 @@ pub fn decode_value(
     view: &PolicyView,
     signed: bool,
 ) -> Result<Decoded, (Rejection, String)> {
-    let text = std::str::from_utf8(value)
-        .map_err(|_| (Rejection::Malformed, "value is not UTF-8".to_string()))?
-        .trim();
-    let (payload, signed_by) = if text.starts_with('{') {
-        if signed {
-            return Err((
-                Rejection::Unsigned,
-                "the policy lists publishers, so events must be signed (compact JWS)".into(),
-            ));
-        }
-        (text.as_bytes().to_vec(), None)
-    } else {
-        let (payload, kid) = verify_jws(text, view)?;
-        (payload, Some(kid))
-    };
-    let raw: Value = serde_json::from_slice(&payload)
-        .map_err(|e| (Rejection::Malformed, format!("not JSON: {e}")))?;
+    let (raw, signed_by) = open_value(value, view, signed)?;
     match raw.get("schema") {
         Some(Value::String(s)) if s == EVENT_SCHEMA => {}
         other => {
@@ -134,6 +158,12 @@ pub fn decode_value(
     }
     let event: PolicyEvent = serde_json::from_value(raw)
         .map_err(|e| (Rejection::Malformed, format!("not a policy event: {e}")))?;
+    if event.revision == 0 {
+        return Err((
+            Rejection::Malformed,
+            "`revision` must be at least 1 (the portal's change sequence number)".into(),
+        ));
+    }
     if event.kind != kind.as_str() || event.id != id {
         return Err((
             Rejection::KeyMismatch,
@@ -169,15 +199,26 @@ pub fn decode_value(
 
 /// Verifies a compact JWS signed by a publisher key of the policy; returns its payload and kid.
 fn verify_jws(text: &str, view: &PolicyView) -> Result<(Vec<u8>, String), (Rejection, String)> {
+    let is_b64u = |s: &str| {
+        !s.is_empty()
+            && s.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    };
     let mut parts = text.split('.');
     let (Some(h), Some(p), Some(s), None) =
         (parts.next(), parts.next(), parts.next(), parts.next())
     else {
         return Err((
             Rejection::Malformed,
-            "neither a JSON event nor a compact JWS".into(),
+            "neither a JSON object nor a compact JWS (three base64url parts)".into(),
         ));
     };
+    if !(is_b64u(h) && is_b64u(p) && is_b64u(s)) {
+        return Err((
+            Rejection::Malformed,
+            "neither a JSON object nor a compact JWS (three base64url parts)".into(),
+        ));
+    }
     let header: Value = URL_SAFE_NO_PAD
         .decode(h)
         .ok()
@@ -234,5 +275,172 @@ pub fn encode_value(
             "signing key \"{}\" is {:?}; publisher keys are EdDSA (authz keygen --alg EdDSA)",
             key.kid, key.alg
         )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::policy::load_policy_value;
+    use serde_json::json;
+
+    fn client_event(revision: u64) -> PolicyEvent {
+        PolicyEvent {
+            schema: EVENT_SCHEMA.into(),
+            kind: "client".into(),
+            id: "a".into(),
+            revision,
+            op: Op::Upsert,
+            issued_at: Some("2026-11-19T10:01:00Z".into()),
+            data: Some(json!({"id": "a", "status": "active"})),
+        }
+    }
+
+    fn trusting(key: &SigningKey) -> PolicyView {
+        load_policy_value(&json!({"schema": "gateway-policy/v1", "revision": 1,
+            "publishers": [{"kid": key.kid, "jwk": key.public_jwk()}]}))
+        .expect("policy")
+    }
+
+    #[test]
+    fn a_signed_event_has_the_documented_header_and_round_trips() {
+        let k = SigningKey::generate("portal-2026", Algorithm::EdDSA).expect("key");
+        let value = encode_value(&client_event(5), Some(&k)).expect("encode");
+        let header: Value = serde_json::from_slice(
+            &URL_SAFE_NO_PAD
+                .decode(value.split('.').next().expect("header"))
+                .expect("b64"),
+        )
+        .expect("json");
+        assert_eq!(
+            header,
+            json!({"alg": "EdDSA", "kid": "portal-2026", "typ": "gateway-policy-event+jws"})
+        );
+        let d = decode_value(
+            EntityKind::Client,
+            "a",
+            value.as_bytes(),
+            &trusting(&k),
+            true,
+        )
+        .expect("decodes");
+        assert_eq!(d.event, client_event(5));
+        assert_eq!(d.signed_by.as_deref(), Some("portal-2026"));
+        // The same event unsigned decodes in unsigned mode only.
+        let plain = encode_value(&client_event(5), None).expect("encode");
+        let view = PolicyView::default();
+        assert!(decode_value(EntityKind::Client, "a", plain.as_bytes(), &view, false).is_ok());
+        let e = decode_value(EntityKind::Client, "a", plain.as_bytes(), &view, true);
+        assert_eq!(e.map(|_| ()).map_err(|e| e.0), Err(Rejection::Unsigned));
+    }
+
+    #[test]
+    fn every_rejection_of_the_codec_has_its_documented_reason() {
+        let k = SigningKey::generate("p", Algorithm::EdDSA).expect("key");
+        let view = trusting(&k);
+        let payload = serde_json::to_value(client_event(5)).expect("json");
+        let sign =
+            |header: Value, payload: &Value| k.sign_with_header(&header, payload).expect("sign");
+        let mut v2 = payload.clone();
+        v2["schema"] = json!("gateway-policy-event/v2");
+        let mut zero = payload.clone();
+        zero["revision"] = json!(0);
+        let mut extra = payload.clone();
+        extra["extra"] = json!(1);
+        let mut other_id = payload.clone();
+        other_id["data"]["id"] = json!("b");
+        let es = SigningKey::generate("p", Algorithm::ES256).expect("key");
+        let cases: Vec<(&str, String, Rejection)> = vec![
+            ("garbage", "garbage".into(), Rejection::Malformed),
+            ("broken JSON", "{\"schema\":".into(), Rejection::Malformed),
+            ("two parts", "e30.e30".into(), Rejection::Malformed),
+            (
+                "header not JSON",
+                format!("{}.e30.c2ln", URL_SAFE_NO_PAD.encode("nope")),
+                Rejection::Malformed,
+            ),
+            (
+                "crit",
+                sign(
+                    json!({"alg": "EdDSA", "kid": "p", "crit": ["exp"]}),
+                    &payload,
+                ),
+                Rejection::BadSignature,
+            ),
+            (
+                "other alg",
+                es.sign_with_header(&json!({"alg": "ES256", "kid": "p"}), &payload)
+                    .expect("sign"),
+                Rejection::BadSignature,
+            ),
+            (
+                "unknown kid",
+                sign(json!({"alg": "EdDSA", "kid": "q"}), &payload),
+                Rejection::BadSignature,
+            ),
+            (
+                "v2",
+                sign(json!({"alg": "EdDSA", "kid": "p"}), &v2),
+                Rejection::UnknownSchema,
+            ),
+            (
+                "revision 0",
+                sign(json!({"alg": "EdDSA", "kid": "p"}), &zero),
+                Rejection::Malformed,
+            ),
+            (
+                "unknown field",
+                sign(json!({"alg": "EdDSA", "kid": "p"}), &extra),
+                Rejection::Malformed,
+            ),
+            (
+                "data id",
+                sign(json!({"alg": "EdDSA", "kid": "p"}), &other_id),
+                Rejection::KeyMismatch,
+            ),
+        ];
+        for (name, value, want) in cases {
+            let got = decode_value(EntityKind::Client, "a", value.as_bytes(), &view, true)
+                .map(|_| ())
+                .map_err(|e| e.0);
+            assert_eq!(got, Err(want), "{name}");
+        }
+        let tampered = {
+            let v = sign(json!({"alg": "EdDSA", "kid": "p"}), &payload);
+            let (input, _) = v.rsplit_once('.').expect("jws");
+            format!("{input}.{}", URL_SAFE_NO_PAD.encode([0u8; 64]))
+        };
+        let got = decode_value(EntityKind::Client, "a", tampered.as_bytes(), &view, true)
+            .map_err(|e| e.0);
+        assert_eq!(got.map(|_| ()), Err(Rejection::BadSignature));
+        let got = decode_value(
+            EntityKind::Client,
+            "b",
+            encode_value(&client_event(5), Some(&k))
+                .expect("e")
+                .as_bytes(),
+            &view,
+            true,
+        )
+        .map_err(|e| e.0);
+        assert_eq!(got.map(|_| ()), Err(Rejection::KeyMismatch));
+    }
+
+    #[test]
+    fn keys_parse_only_in_the_documented_shape() {
+        assert_eq!(
+            parse_key(b"client/mobile-app"),
+            Some((EntityKind::Client, "mobile-app".into()))
+        );
+        for bad in [
+            &b"client"[..],
+            b"route/x",
+            b"client/",
+            b"client/a b",
+            b"\xff/x",
+        ] {
+            assert_eq!(parse_key(bad), None, "{:?}", String::from_utf8_lossy(bad));
+        }
+        assert_eq!(record_key(EntityKind::Api, "orders"), "api/orders");
     }
 }

@@ -1,14 +1,20 @@
 //! The policy stream: policy events from Kafka applied on top of the baked policy.
 //!
-//! [`event`] is the wire contract and [`replica`] the apply rule (both pure); [`kafka`]
-//! configures clients (brokers, MSK IAM), [`consumer`] runs inside the authorizer and
-//! [`publish`] is the portal's side, used by `authz publish` and `authz tail`.
+//! [`event`] is the wire contract, [`checkpoint`] the portal's signed statement of the
+//! topic's state and [`replica`] the apply rule (all pure); [`kafka`]
+//! configures clients (brokers, MSK IAM), [`consumer`] runs inside the authorizer, and the
+//! portal's side is [`plan`] (pure: topic state to events) and [`publish`] (its Kafka I/O),
+//! used by `authz publish` and `authz tail`.
 
+pub mod checkpoint;
 pub mod consumer;
 pub mod event;
 pub mod kafka;
+pub mod plan;
 pub mod publish;
 pub mod replica;
+#[cfg(test)]
+mod replica_model;
 
 use crate::runtime::Authorizer;
 pub use consumer::{LiveStream, StreamStats};

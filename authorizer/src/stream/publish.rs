@@ -1,59 +1,23 @@
-//! The portal's side of the stream: read the topic's current state, plan the events that
-//! turn it into a policy document, publish them, and read records back for `authz tail`.
+//! The portal's side of the stream, the Kafka I/O: read the topic's records, publish a
+//! [`Plan`] (made by the pure [`super::plan`]), send raw records for tests, create the topic.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine;
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
 use rdkafka::{Message, Offset, TopicPartitionList};
-use serde_json::Value;
 
-use super::event::{encode_value, parse_key, record_key, Op, PolicyEvent, EVENT_SCHEMA};
+use super::checkpoint::{encode_checkpoint, CHECKPOINT_KEY};
+use super::event::{encode_value, record_key, PolicyEvent, EVENT_SCHEMA};
 use super::kafka::{client_config, GatewayContext};
-use super::replica::{Applied, Replica};
+pub use super::plan::{
+    changes, plan, topic_state, verdicts, Change, Latest, Plan, PlanError, Record, TopicState,
+};
 use crate::config::StreamConfig;
-use crate::policy::{EntityKind, PolicyDocument, PolicyView};
+use crate::policy::EntityKind;
 use crate::signing::SigningKey;
-
-/// The latest event the topic holds for one key.
-#[derive(Debug, Clone)]
-pub struct Latest {
-    pub revision: u64,
-    pub op: Op,
-    pub data: Option<Value>,
-}
-
-/// What the topic says now, as the publisher needs it (signatures are the consumers' job).
-#[derive(Debug, Clone, Default)]
-pub struct TopicState {
-    pub latest: BTreeMap<(EntityKind, String), Latest>,
-    pub max_revision: u64,
-    pub records: u64,
-}
-
-/// One record as read back, for `authz tail`.
-#[derive(Debug, Clone)]
-pub struct Record {
-    pub partition: i32,
-    pub offset: i64,
-    pub timestamp_ms: Option<i64>,
-    pub key: Option<Vec<u8>>,
-    pub value: Option<Vec<u8>>,
-}
-
-/// The payload of a value, whether plain JSON or a JWS (unverified: for planning only).
-fn event_of(value: &[u8]) -> Option<PolicyEvent> {
-    let text = std::str::from_utf8(value).ok()?.trim();
-    if text.starts_with('{') {
-        return serde_json::from_str(text).ok();
-    }
-    let payload = text.split('.').nth(1)?;
-    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).ok()?).ok()
-}
 
 fn consumer(cfg: &StreamConfig, brokers: &str) -> Result<BaseConsumer<GatewayContext>, String> {
     let (mut c, ctx) = client_config(cfg, brokers)?;
@@ -143,118 +107,15 @@ pub fn read_records(
     Ok((consumer, records))
 }
 
-/// Folds records into the topic's current state.
-pub fn topic_state(records: &[Record]) -> TopicState {
-    let mut state = TopicState::default();
-    for r in records {
-        state.records += 1;
-        let Some((kind, id)) = r.key.as_deref().and_then(parse_key) else {
-            continue;
-        };
-        match r.value.as_deref() {
-            None => {
-                state.latest.remove(&(kind, id));
-            }
-            Some(v) => {
-                let Some(event) = event_of(v) else { continue };
-                state.max_revision = state.max_revision.max(event.revision);
-                let newer = state
-                    .latest
-                    .get(&(kind, id.clone()))
-                    .is_none_or(|l| event.revision > l.revision);
-                if newer {
-                    state.latest.insert(
-                        (kind, id),
-                        Latest {
-                            revision: event.revision,
-                            op: event.op,
-                            data: event.data,
-                        },
-                    );
-                }
-            }
-        }
-    }
-    state
-}
+/// The largest record value `authz publish` sends (librdkafka's default `message.max.bytes`).
+pub const MAX_RECORD_BYTES: usize = 1_000_000;
 
-/// One event to publish.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Change {
-    pub kind: EntityKind,
-    pub id: String,
-    pub op: Op,
-    pub data: Option<Value>,
-    /// The revision the topic holds for this key, if any.
-    pub previous: Option<u64>,
-}
-
-/// Normalises an entity's JSON through the policy's own types (defaults filled in), so a
-/// diff only sees real changes.
-fn normalised(kind: EntityKind, data: &Value) -> Option<Value> {
-    let mut view = PolicyView::default();
-    view.upsert(kind, data).ok()?;
-    view.entities(kind).into_iter().next().map(|(_, v)| v)
-}
-
-/// The events that turn the topic's state into `doc`. Publisher keys are added first and
-/// removed last, so a rotation signed in one run never locks itself out.
-pub fn plan(doc: &PolicyDocument, state: &TopicState) -> Result<Vec<Change>, String> {
-    let view = PolicyView::from_document(doc.clone())
-        .map_err(|e| format!("the policy is invalid:\n{e}"))?;
-    let mut upserts = Vec::new();
-    let mut deletes = Vec::new();
-    for kind in [
-        EntityKind::Publisher,
-        EntityKind::Issuer,
-        EntityKind::Client,
-        EntityKind::Api,
-    ] {
-        let wanted: BTreeMap<String, Value> = view.entities(kind).into_iter().collect();
-        for (id, data) in &wanted {
-            let current = state.latest.get(&(kind, id.clone()));
-            let same = current.is_some_and(|l| {
-                l.op == Op::Upsert
-                    && l.data.as_ref().and_then(|d| normalised(kind, d)).as_ref() == Some(data)
-            });
-            if !same {
-                upserts.push(Change {
-                    kind,
-                    id: id.clone(),
-                    op: Op::Upsert,
-                    data: Some(data.clone()),
-                    previous: current.map(|l| l.revision),
-                });
-            }
-        }
-        for ((k, id), latest) in state.latest.range((kind, String::new())..) {
-            if *k != kind {
-                break;
-            }
-            if latest.op == Op::Upsert && !wanted.contains_key(id) {
-                deletes.push(Change {
-                    kind,
-                    id: id.clone(),
-                    op: Op::Delete,
-                    data: None,
-                    previous: Some(latest.revision),
-                });
-            }
-        }
-    }
-    // Publisher deletes go last of all.
-    deletes.sort_by_key(|c| c.kind == EntityKind::Publisher);
-    upserts.extend(deletes);
-    Ok(upserts)
-}
-
-/// Publishes `changes` at `revision` (one revision for the whole run). Returns the records'
-/// offsets once the broker has acknowledged all of them.
+/// Publishes a plan: its changes at its revision, then its checkpoint (signed with `key`).
+/// Returns the number of records once the broker has acknowledged all of them.
 pub fn publish(
     cfg: &StreamConfig,
     brokers: &str,
-    changes: &[Change],
-    revision: u64,
+    plan: &Plan,
     issued_at: &str,
     key: Option<&SigningKey>,
     timeout: Duration,
@@ -269,19 +130,41 @@ pub fn publish(
     let producer: BaseProducer<GatewayContext> = c
         .create_with_context(ctx)
         .map_err(|e| format!("cannot create a Kafka producer: {e}"))?;
-    for change in changes {
+    let mut records: Vec<(String, String)> = Vec::new();
+    for change in &plan.changes {
         let event = PolicyEvent {
             schema: EVENT_SCHEMA.to_string(),
             kind: change.kind.as_str().to_string(),
             id: change.id.clone(),
-            revision,
+            revision: plan.revision,
             op: change.op,
             issued_at: Some(issued_at.to_string()),
             data: change.data.clone(),
         };
-        let value = encode_value(&event, key)?;
-        let record_key = record_key(change.kind, &change.id);
-        let mut record = BaseRecord::to(&cfg.topic).key(&record_key).payload(&value);
+        records.push((
+            record_key(change.kind, &change.id),
+            encode_value(&event, key)?,
+        ));
+    }
+    if let Some(checkpoint) = &plan.checkpoint {
+        let key = key.ok_or("a checkpoint must be signed: pass the signing key")?;
+        records.push((
+            CHECKPOINT_KEY.to_string(),
+            encode_checkpoint(checkpoint, key)?,
+        ));
+    }
+    // Refuse before sending anything: a run cut short by one oversized record would leave
+    // the topic between two states.
+    if let Some((k, v)) = records.iter().find(|(_, v)| v.len() > MAX_RECORD_BYTES) {
+        return Err(format!(
+            "the record for {k} is {} bytes, above the {MAX_RECORD_BYTES} a producer sends by default; raise the topic's max.message.bytes and the producer's message.max.bytes (docs/policy-events.md)",
+            v.len()
+        ));
+    }
+    for (record_key, value) in &records {
+        let mut record = BaseRecord::to(&cfg.topic)
+            .key(record_key.as_str())
+            .payload(value.as_str());
         loop {
             match producer.send(record) {
                 Ok(()) => break,
@@ -301,7 +184,7 @@ pub fn publish(
     producer
         .flush(timeout)
         .map_err(|e| format!("not acknowledged within {timeout:?}: {e}"))?;
-    Ok(changes.len())
+    Ok(records.len())
 }
 
 /// Sends a tombstone (null value) for a key, so compaction can forget it.
@@ -420,12 +303,24 @@ pub fn create_topic(
     delete_retention_ms: u64,
     timeout: Duration,
 ) -> Result<(), String> {
+    let config = recommended_topic_config(delete_retention_ms);
+    create_topic_with(cfg, brokers, partitions, replication, &config, timeout)
+}
+
+/// Creates the policy topic with the given settings (tests force compaction with these).
+pub fn create_topic_with(
+    cfg: &StreamConfig,
+    brokers: &str,
+    partitions: i32,
+    replication: i32,
+    config: &[(&str, String)],
+    timeout: Duration,
+) -> Result<(), String> {
     let (c, ctx) = client_config(cfg, brokers)?;
     let admin: AdminClient<GatewayContext> =
         c.create_with_context(ctx).map_err(|e| e.to_string())?;
-    let config = recommended_topic_config(delete_retention_ms);
     let mut topic = NewTopic::new(&cfg.topic, partitions, TopicReplication::Fixed(replication));
-    for (k, v) in &config {
+    for (k, v) in config {
         topic = topic.set(k, v);
     }
     if replication >= 3 {
@@ -448,12 +343,4 @@ pub fn create_topic(
         }
     }
     Ok(())
-}
-
-/// Replays records through a replica (as an authorizer would) and reports each verdict.
-pub fn verdicts<'r>(replica: &mut Replica, records: &'r [Record]) -> Vec<(&'r Record, Applied)> {
-    records
-        .iter()
-        .map(|r| (r, replica.apply(r.key.as_deref(), r.value.as_deref())))
-        .collect()
 }

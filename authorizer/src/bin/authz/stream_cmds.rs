@@ -7,9 +7,9 @@ use std::time::Duration;
 use authorizer::config::{KafkaAuth, StreamConfig};
 use authorizer::policy::{load_policy, PolicyView};
 use authorizer::stream::event::Op;
+use authorizer::stream::plan::{check_signing, plan, topic_state, verdicts, Record};
 use authorizer::stream::publish::{
-    create_topic, plan, publish, read_records, recommended_topic_config, tombstone, topic_state,
-    verdicts, Record,
+    create_topic, publish, read_records, recommended_topic_config, tombstone,
 };
 use authorizer::stream::replica::{Applied, Replica};
 use clap::{Args, Subcommand, ValueEnum};
@@ -94,15 +94,30 @@ pub fn publish_cmd(args: PublishArgs) -> Result<ExitCode, String> {
         load_policy(&text).map_err(|e| format!("{} is invalid:\n{e}", args.policy.display()))?;
     let doc = view.to_document();
     let key = args.signing_key.as_deref().map(load_key).transpose()?;
-    if !doc.publishers.is_empty() && key.is_none() && !args.dry_run {
-        return Err("the policy lists publishers, so authorizers only accept signed events: pass --signing-key".into());
+    if !(args.dry_run && key.is_none()) {
+        check_signing(&doc, key.as_ref()).map_err(|e| e.to_string())?;
     }
     let cfg = args.conn.config();
     let (_, records) = read_records(&cfg, &args.conn.brokers, true, args.conn.timeout())?;
-    let state = topic_state(&records);
-    let changes = plan(&doc, &state)?;
-    let revision = state.max_revision.max(doc.revision) + 1;
-    for c in &changes {
+    let state = topic_state(&doc, &records);
+    let signed = !doc.publishers.is_empty();
+    let unsigned_records = records
+        .iter()
+        .filter(|r| {
+            r.value
+                .as_deref()
+                .is_some_and(|v| v.trim_ascii_start().starts_with(b"{"))
+        })
+        .count();
+    if signed && unsigned_records > 0 {
+        eprintln!(
+            "warning: {} holds {unsigned_records} unsigned event(s). Authorizers whose baked policy lists no publishers reject signed events; deploy them with the publishers baked in before relying on this run.",
+            args.conn.topic
+        );
+    }
+    let run = plan(&doc, &state, signed, Some(rfc3339_now())).map_err(|e| e.to_string())?;
+    let revision = run.revision;
+    for c in &run.changes {
         let verb = match (c.op, c.previous) {
             (Op::Delete, _) => "delete",
             (Op::Upsert, None) => "add",
@@ -115,7 +130,13 @@ pub fn publish_cmd(args: PublishArgs) -> Result<ExitCode, String> {
             c.previous.map_or("none".into(), |r| r.to_string())
         );
     }
-    if changes.is_empty() {
+    if let Some(cp) = &run.checkpoint {
+        println!(
+            "checkpoint {} entities at revision {revision}",
+            cp.entities.len()
+        );
+    }
+    if run.is_empty() {
         println!(
             "{}: up to date with {} (revision {})",
             args.conn.topic,
@@ -125,25 +146,30 @@ pub fn publish_cmd(args: PublishArgs) -> Result<ExitCode, String> {
         return Ok(ExitCode::SUCCESS);
     }
     if args.dry_run {
-        println!("dry run: {} change(s) not published", changes.len());
+        println!("dry run: {} change(s) not published", run.changes.len());
         return Ok(ExitCode::SUCCESS);
     }
     let n = publish(
         &cfg,
         &args.conn.brokers,
-        &changes,
-        revision,
+        &run,
         &rfc3339_now(),
         key.as_ref(),
         args.conn.timeout(),
     )?;
     if args.tombstones {
-        for c in changes.iter().filter(|c| c.op == Op::Delete) {
+        for c in run.changes.iter().filter(|c| c.op == Op::Delete) {
             tombstone(&cfg, &args.conn.brokers, c.kind, &c.id, args.conn.timeout())?;
         }
     }
+    let events = n - usize::from(run.checkpoint.is_some());
     println!(
-        "published {n} event(s) at revision {revision}{}",
+        "published {events} event(s) at revision {revision}{}{}",
+        if run.checkpoint.is_some() {
+            " and a checkpoint"
+        } else {
+            ""
+        },
         key.as_ref()
             .map_or(String::new(), |k| format!(", signed by {}", k.kid))
     );
@@ -180,6 +206,11 @@ fn print_record(r: &Record, verdict: &Applied) {
             ..
         } => (true, Some(*revision), signed_by.clone(), None),
         Applied::Tombstone { .. } => (true, None, None, None),
+        Applied::Checkpoint {
+            revision,
+            signed_by,
+            ..
+        } => (true, Some(*revision), Some(signed_by.clone()), None),
         Applied::Rejected { reason, detail } => (
             false,
             None,
@@ -191,6 +222,7 @@ fn print_record(r: &Record, verdict: &Applied) {
         Applied::Upserted { .. } => "upsert",
         Applied::Deleted { .. } => "delete",
         Applied::Tombstone { .. } => "tombstone",
+        Applied::Checkpoint { .. } => "checkpoint",
         Applied::Rejected { .. } => "rejected",
     };
     let line = json!({"partition": r.partition, "offset": r.offset, "timestamp_ms": r.timestamp_ms, "key": key, "op": op,
