@@ -252,7 +252,7 @@ variable "authorizer" {
     - `memory_mb` (128-10240, default 256), `timeout_s` (1-10, default 5);
     - `log_level`: error, warn, info (default) or debug;
     - `max_staleness_ms` (default 1000) and `sync_budget_ms` (default 50): freshness of the policy-stream view;
-    - `result_ttl_seconds` (0-3600, default 0): API Gateway's authorizer cache; above 0 the route is part of the cache key;
+    - `result_ttl_seconds` (0-3600, default 0): API Gateway's authorizer cache; above 0 the cache key holds the token, the method and the path;
     - `log_retention_days` (default 30), `kms_key_arn`, `reserved_concurrency` (-1: none), `tracing_mode` (PassThrough/Active).
   EOT
   type = object({

@@ -1,5 +1,6 @@
 # modules/http-api on its own: the authorizer on every protected route, none on public ones,
-# identity sources that include the route, and a permission scoped to this authorizer.
+# identity sources that hold the token, method, path and route, and a permission scoped to
+# this authorizer.
 
 mock_provider "aws" {
   mock_data "aws_caller_identity" {
@@ -170,7 +171,12 @@ run "cache_ttl_keeps_the_route_in_the_identity_sources" {
   }
 }
 
-run "cache_ttl_is_refused_with_a_greedy_protected_route" {
+# One Terraform route can cover several policy routes: `GET /orders/{id}` also carries
+# `GET /orders/export`, which the policy (baked, or added later by the stream) may give a
+# stricter scope. With a cache TTL, a cached allow for /orders/123 must not answer
+# /orders/export: two requests share a cached answer only when token, method and path are
+# all equal.
+run "cached_allow_for_one_path_never_answers_another" {
   command = plan
 
   module {
@@ -184,11 +190,63 @@ run "cache_ttl_is_refused_with_a_greedy_protected_route" {
       result_ttl_seconds = 300
     }
     routes = {
-      "ANY /{proxy+}" = {
-        integration = { type = "http_proxy", uri = "https://orders.internal.example.com/{proxy}" }
+      "GET /orders/{id}" = {
+        integration = { type = "http_proxy", uri = "https://orders.internal.example.com/orders/{id}" }
       }
     }
   }
 
-  expect_failures = [aws_apigatewayv2_authorizer.this]
+  assert {
+    condition = alltrue([
+      for source in ["$request.header.Authorization", "$context.httpMethod", "$context.path"] :
+      contains(aws_apigatewayv2_authorizer.this.identity_sources, source)
+    ])
+    error_message = "With a cache TTL the identity sources must hold the token, the method and the request path: under GET /orders/{id} a cached allow for /orders/123 would otherwise answer /orders/export."
+  }
+}
+
+# The same key for every route shape: literal, {param}, greedy {proxy+} and ANY routes all
+# plan with a TTL, and their cached answers are per method and path.
+run "cache_ttl_keys_every_route_shape_on_method_and_path" {
+  command = plan
+
+  module {
+    source = "./modules/http-api"
+  }
+
+  variables {
+    authorizer = {
+      function_name      = "orders-authorizer"
+      invoke_arn         = "arn:aws:apigateway:eu-west-1:lambda:path/2015-03-31/functions/arn:aws:lambda:eu-west-1:123456789012:function:orders-authorizer/invocations"
+      result_ttl_seconds = 300
+    }
+    routes = {
+      "GET /orders" = {
+        integration = { type = "http_proxy", uri = "https://orders.internal.example.com/orders" }
+      }
+      "GET /orders/{id}" = {
+        integration = { type = "http_proxy", uri = "https://orders.internal.example.com/orders/{id}" }
+      }
+      "ANY /admin/{proxy+}" = {
+        integration = { type = "http_proxy", uri = "https://admin.internal.example.com/{proxy}", method = "ANY" }
+      }
+      "GET /health" = {
+        integration = { type = "http_proxy", uri = "https://orders.internal.example.com/health" }
+        public      = true
+      }
+    }
+  }
+
+  assert {
+    condition = alltrue([
+      for source in ["$request.header.Authorization", "$context.httpMethod", "$context.path", "$context.routeKey"] :
+      contains(aws_apigatewayv2_authorizer.this.identity_sources, source)
+    ])
+    error_message = "Every route shape is cached per token, method, path and route key."
+  }
+
+  assert {
+    condition     = aws_apigatewayv2_authorizer.this.authorizer_result_ttl_in_seconds == 300 && alltrue([for k, r in aws_apigatewayv2_route.this : r.authorization_type == (k == "GET /health" ? "NONE" : "CUSTOM")])
+    error_message = "The TTL is the one asked for, and greedy and ANY routes keep the authorizer."
+  }
 }

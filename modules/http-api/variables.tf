@@ -64,7 +64,7 @@ variable "routes" {
 }
 
 variable "authorizer" {
-  description = "The Lambda authorizer: its function name, invoke ARN, result cache TTL in seconds (0: no cache) and `identity_header`, the request header holding the bearer token. The platform authorizer reads `Authorization`; change the header only together with an authorizer of your own."
+  description = "The Lambda authorizer: its function name, invoke ARN, result cache TTL in seconds (0: no cache; above 0 the cache key holds the token header, method, path and route key) and `identity_header`, the request header holding the bearer token. The platform authorizer reads `Authorization`; change the header only together with an authorizer of your own."
   type = object({
     function_name      = string
     invoke_arn         = string
