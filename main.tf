@@ -3,22 +3,17 @@
 # protected route, and (with policy_stream) what the authorizer needs to follow the policy
 # topic on the central MSK cluster.
 
-data "aws_caller_identity" "current" {}
-
 locals {
   is_http = var.api_type == "http"
 
-  stream = var.policy_stream
-  stream_cross_account = local.stream == null ? false : coalesce(
-    local.stream.cross_account,
-    split(":", local.stream.cluster_arn)[4] != data.aws_caller_identity.current.account_id,
-  )
+  stream       = var.policy_stream
   group_prefix = local.stream == null ? null : coalesce(local.stream.group_prefix, "gateway-authz-${var.name}")
 
   # Brokers passed to the function: given, looked up at plan time, or left to run-time
-  # discovery from the cluster ARN.
+  # discovery from the cluster ARN. Whether the cluster is in another account is decided
+  # once, in msk-access.
   looked_up_brokers = try(
-    local.stream_cross_account
+    module.msk_access[0].cross_account
     ? data.aws_msk_bootstrap_brokers.this[0].bootstrap_brokers_vpc_connectivity_sasl_iam
     : data.aws_msk_bootstrap_brokers.this[0].bootstrap_brokers_sasl_iam,
     null,
@@ -27,11 +22,6 @@ locals {
     local.stream.bootstrap_brokers != null ? local.stream.bootstrap_brokers : (
       local.stream.lookup_brokers ? local.looked_up_brokers : null
     )
-  )
-
-  authorizer_zip = var.authorizer_artifact.s3_bucket != null ? null : coalesce(
-    var.authorizer_artifact.zip_path,
-    "${path.module}/dist/bootstrap-${var.authorizer.architecture}.zip",
   )
 
   tags = merge(var.tags, { "gateway:name" = var.name, "gateway:api-id" = var.api_id })
@@ -70,13 +60,8 @@ module "authorizer" {
   baked_policy_json = var.baked_policy_json
   policy_layer      = var.policy_layer
 
-  artifact = {
-    zip_path          = local.authorizer_zip
-    s3_bucket         = var.authorizer_artifact.s3_bucket
-    s3_key            = var.authorizer_artifact.s3_key
-    s3_object_version = var.authorizer_artifact.s3_object_version
-    source_code_hash  = var.authorizer_artifact.source_code_hash
-  }
+  # The default zip (dist/bootstrap-<architecture>.zip) is chosen in modules/authorizer.
+  artifact = var.authorizer_artifact
 
   architecture         = var.authorizer.architecture
   memory_mb            = var.authorizer.memory_mb
@@ -96,7 +81,7 @@ module "authorizer" {
 
   policy_stream = local.stream == null ? null : {
     cluster_arn            = local.stream.cluster_arn
-    topic                  = local.stream.topic
+    topic                  = module.msk_access[0].topic
     brokers                = local.brokers
     group_prefix           = local.group_prefix
     tombstone_retention_ms = local.stream.tombstone_retention_ms
@@ -118,7 +103,7 @@ module "msk_access" {
   subnet_ids            = local.stream.subnet_ids
   security_group_ids    = local.stream.security_group_ids
   broker_cidr_blocks    = local.stream.broker_cidr_blocks
-  cross_account         = local.stream_cross_account
+  cross_account         = local.stream.cross_account
   create_vpc_connection = local.stream.create_vpc_connection
   brokers_known         = local.stream.bootstrap_brokers != null || local.stream.lookup_brokers
   tags                  = local.tags

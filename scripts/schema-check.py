@@ -27,7 +27,7 @@ def check(name, ok, detail=""):
 
 
 policies = sorted(set(glob.glob("conformance/policy.json") + glob.glob("examples/*/policy/*.json")
-                      + glob.glob("tests/fixtures/*.json")))
+                      + glob.glob("tftest/fixtures/*.json")))
 for path in policies:
     doc = json.load(open(path))
     if doc.get("schema") != "gateway-policy/v1":

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Terraform checks behind `make validate`:
 #   fmt -check -recursive; init -backend=false + validate on the root, every submodule and
-#   every example; `terraform test` (tests/*.tftest.hcl, mocked AWS provider); tflint;
-#   checkov; terraform-docs in sync with docs/module.md. With `tofu` on the PATH too, fmt,
+#   every example; `terraform test` (tftest/*.tftest.hcl, mocked AWS provider); tflint;
+#   checkov; terraform-docs in sync with docs/module.md and each submodule's README.md. With `tofu` on the PATH too, fmt,
 #   validate and test run again with tofu.
 # Prints one line per check and, last, exactly one line "N passed, M failed" counting every
 # check (each terraform/tofu test run counts as one). Exits non-zero on any failure.
@@ -42,11 +42,12 @@ run_job() {
       ;;
     validate)
       label="$tool init -backend=false + validate $arg"
-      if (cd "$arg" && "$tool" init -backend=false -input=false -no-color >"$log" 2>&1 &&
+      # -test-directory: init also installs the modules the test files call.
+      if (cd "$arg" && "$tool" init -backend=false -input=false -no-color -test-directory=tftest >"$log" 2>&1 &&
         "$tool" validate -no-color >>"$log" 2>&1); then p=1; else f=1; fi
       ;;
     test)
-      "$tool" test -no-color -filter="$arg" >"$log" 2>&1
+      "$tool" test -no-color -test-directory=tftest -filter="$arg" >"$log" 2>&1
       rc=$?
       summary="$(grep -E '^(Success|Failure)! [0-9]+ passed, [0-9]+ failed' "$log" | tail -1)"
       if [ -n "$summary" ]; then
@@ -73,8 +74,11 @@ run_job() {
         --skip-path test >"$log" 2>&1; then p=1; else f=1; fi
       ;;
     docs)
-      label="terraform-docs output matches docs/module.md"
+      label="terraform-docs output matches docs/module.md and modules/*/README.md"
       if terraform-docs --config .terraform-docs.yml --output-check . >"$log" 2>&1; then p=1; else f=1; fi
+      for m in modules/*/; do
+        terraform-docs --config .terraform-docs.yml --output-file README.md --output-check "$m" >>"$log" 2>&1 || { p=0; f=1; }
+      done
       ;;
   esac
   echo "$p $f $label" >"$WORK/$id.res"
@@ -111,7 +115,7 @@ check_with() {
   local tool="$1" dir="$2" i d t
   local -a specs=() ids=()
   pushd "$dir" >/dev/null || return
-  local -a dirs=(. modules/* examples/*) tests=(tests/*.tftest.hcl)
+  local -a dirs=(. modules/* examples/*) tests=(tftest/*.tftest.hcl)
   specs=("$tool-fmt $tool fmt .")
   ids=("$tool-fmt")
   i=0
@@ -152,7 +156,7 @@ for tool in "${TF_BINS[@]}"; do
     mkdir -p "$copy"
     tar -C "$ROOT" --exclude .git --exclude .terraform --exclude .terraform.lock.hcl \
       --exclude ./authorizer --exclude ./test --exclude ./dist --exclude '*.tfstate*' -cf - \
-      main.tf variables.tf outputs.tf versions.tf modules examples tests | tar -C "$copy" -xf -
+      main.tf variables.tf outputs.tf versions.tf modules examples tftest | tar -C "$copy" -xf -
     check_with "$tool" "$copy"
   fi
 done

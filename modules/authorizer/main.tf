@@ -2,6 +2,15 @@
 # /opt/gateway-policy.json, a least-privilege role and a log group with retention.
 # The API modules create the aws_lambda_permission scoped to their own authorizer.
 
+module "inputs" {
+  source = "../shared-inputs"
+
+  name               = var.name
+  log_retention_days = { log_retention_days = var.log_retention_days }
+  cluster_arn        = try(var.policy_stream.cluster_arn, null)
+  tags               = var.tags
+}
+
 data "aws_partition" "current" {}
 data "aws_region" "current" {}
 data "aws_caller_identity" "current" {}

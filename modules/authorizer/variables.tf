@@ -1,11 +1,9 @@
+# name, tags, log retention and the MSK cluster ARN follow the rules of ../shared-inputs,
+# which several submodules share; main.tf passes them there.
+
 variable "name" {
   description = "Name prefix of every resource of the authorizer (function `<name>-authorizer`, its role, log group and policy layer)."
   type        = string
-
-  validation {
-    condition     = can(regex("^[a-z][a-z0-9-]{1,38}[a-z0-9]$", var.name))
-    error_message = "name must be 3-40 characters: lower-case letters, digits and hyphens, starting with a letter and not ending with a hyphen."
-  }
 }
 
 variable "api_id" {
@@ -84,12 +82,18 @@ variable "artifact" {
     condition     = (var.artifact.s3_bucket == null) == (var.artifact.s3_key == null)
     error_message = "artifact.s3_bucket and artifact.s3_key go together."
   }
+
+  validation {
+    condition     = var.artifact.zip_path == null || endswith(coalesce(var.artifact.zip_path, "x.zip"), ".zip")
+    error_message = "artifact.zip_path must name a .zip file."
+  }
 }
 
 variable "architecture" {
   description = "Instruction set of the function: `arm64` (default) or `x86_64`; selects `dist/bootstrap-<architecture>.zip`."
   type        = string
   default     = "arm64"
+  nullable    = false
 
   validation {
     condition     = contains(["arm64", "x86_64"], var.architecture)
@@ -101,6 +105,7 @@ variable "memory_mb" {
   description = "Memory of the function in MB (128-10240)."
   type        = number
   default     = 256
+  nullable    = false
 
   validation {
     condition     = var.memory_mb >= 128 && var.memory_mb <= 10240 && floor(var.memory_mb) == var.memory_mb
@@ -112,6 +117,7 @@ variable "timeout_s" {
   description = "Timeout of the function in seconds (1-10: API Gateway waits at most 10 s for an authorizer)."
   type        = number
   default     = 5
+  nullable    = false
 
   validation {
     condition     = var.timeout_s >= 1 && var.timeout_s <= 10 && floor(var.timeout_s) == var.timeout_s
@@ -123,6 +129,7 @@ variable "log_level" {
   description = "AUTHZ_LOG_LEVEL of the function: error, warn, info or debug."
   type        = string
   default     = "info"
+  nullable    = false
 
   validation {
     condition     = contains(["error", "warn", "info", "debug"], var.log_level)
@@ -134,6 +141,7 @@ variable "max_staleness_ms" {
   description = "AUTHZ_MAX_STALENESS_MS: after a freeze longer than this, the function catches up with the policy stream before deciding."
   type        = number
   default     = 1000
+  nullable    = false
 
   validation {
     condition     = var.max_staleness_ms >= 0 && floor(var.max_staleness_ms) == var.max_staleness_ms
@@ -145,6 +153,7 @@ variable "sync_budget_ms" {
   description = "AUTHZ_SYNC_BUDGET_MS: the most time one decision may spend catching up with the policy stream."
   type        = number
   default     = 50
+  nullable    = false
 
   validation {
     condition     = var.sync_budget_ms >= 0 && var.sync_budget_ms <= 5000 && floor(var.sync_budget_ms) == var.sync_budget_ms
@@ -153,14 +162,10 @@ variable "sync_budget_ms" {
 }
 
 variable "log_retention_days" {
-  description = "Retention of the function's log group, in days (a value CloudWatch Logs accepts)."
+  description = "Retention of the function's log group, in days (a value CloudWatch Logs accepts; checked in modules/shared-inputs)."
   type        = number
   default     = 30
-
-  validation {
-    condition     = contains([1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.log_retention_days)
-    error_message = "log_retention_days must be one of 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653."
-  }
+  nullable    = false
 }
 
 variable "kms_key_arn" {
@@ -178,6 +183,7 @@ variable "reserved_concurrency" {
   description = "Reserved concurrent executions of the function; -1 leaves it unreserved."
   type        = number
   default     = -1
+  nullable    = false
 
   validation {
     condition     = var.reserved_concurrency >= -1 && floor(var.reserved_concurrency) == var.reserved_concurrency
@@ -189,6 +195,7 @@ variable "tracing_mode" {
   description = "X-Ray tracing of the function: PassThrough or Active."
   type        = string
   default     = "PassThrough"
+  nullable    = false
 
   validation {
     condition     = contains(["PassThrough", "Active"], var.tracing_mode)
@@ -232,13 +239,13 @@ variable "policy_stream" {
   default = null
 
   validation {
-    condition     = var.policy_stream == null || can(regex("^arn:aws[a-z-]*:kafka:[a-z0-9-]+:[0-9]{12}:cluster/[^/]+/[^/]+$", try(var.policy_stream.cluster_arn, "")))
-    error_message = "policy_stream.cluster_arn must be an MSK cluster ARN (arn:aws:kafka:<region>:<account>:cluster/<name>/<uuid>)."
+    condition     = var.policy_stream == null || try(var.policy_stream.tombstone_retention_ms, 0) > 0
+    error_message = "policy_stream.tombstone_retention_ms must be above 0 (the topic's delete.retention.ms)."
   }
 
   validation {
-    condition     = var.policy_stream == null || try(var.policy_stream.tombstone_retention_ms, 0) > 0
-    error_message = "policy_stream.tombstone_retention_ms must be above 0 (the topic's delete.retention.ms)."
+    condition     = var.policy_stream == null || try(var.policy_stream.brokers, null) == null || can(regex("^[A-Za-z0-9.-]+:[0-9]{2,5}(,[A-Za-z0-9.-]+:[0-9]{2,5})*$", try(var.policy_stream.brokers, "")))
+    error_message = "policy_stream.brokers (the bootstrap brokers) must be a comma-separated list of host:port."
   }
 }
 

@@ -2,25 +2,43 @@
 # (payload 2.0, simple responses) on every non-public route, a stage with throttling and
 # JSON access logs, and the Lambda permissions API Gateway needs.
 
+module "inputs" {
+  source = "../shared-inputs"
+
+  name        = var.name
+  routes      = var.routes
+  stage_name  = var.stage_name
+  throttling  = var.throttling
+  access_logs = var.access_logs
+  # The raw value: an unset retention takes the default, which is always accepted.
+  log_retention_days = { for k, v in { "access_logs.retention_days" = try(var.access_logs.retention_days, null) } : k => v if v != null }
+  api_authorizer     = var.authorizer
+  tags               = var.tags
+}
+
 locals {
-  routes = {
-    for key, r in var.routes : key => merge(r, {
-      method = split(" ", key)[0]
-      path   = split(" ", key)[1]
-    })
-  }
+  routes      = module.inputs.routes
+  stage_name  = module.inputs.stage_name
+  throttling  = module.inputs.throttling
+  access_logs = module.inputs.access_logs
+  authorizer  = module.inputs.api_authorizer
 
   # An HTTP API authorizer cache entry is keyed by the identity sources and shared by every
-  # route on the authorizer: the route key is always among them, so a cached allow for one
-  # route can never answer another.
+  # route on the authorizer. The decision depends on the token, the method and the request
+  # path, so all three are in the key: one Terraform route (`GET /orders/{id}`, `ANY`,
+  # `{proxy+}`) can cover several policy routes with different scopes (`GET /orders/export`),
+  # including routes the policy stream adds after this plan, and a cached allow for one path
+  # must never answer another. The route key stays in as well.
   identity_sources = [
-    "$request.header.${var.authorizer.identity_header}",
+    "$request.header.${local.authorizer.identity_header}",
+    "$context.httpMethod",
+    "$context.path",
     "$context.routeKey",
   ]
 
   lambda_routes = { for k, r in local.routes : k => r if r.integration.type == "lambda" }
 
-  access_log_format = coalesce(var.access_logs.format, jsonencode({
+  access_log_format = coalesce(local.access_logs.format, jsonencode({
     requestId          = "$context.requestId"
     requestTime        = "$context.requestTime"
     sourceIp           = "$context.identity.sourceIp"
@@ -59,30 +77,18 @@ resource "aws_apigatewayv2_authorizer" "this" {
   name                              = "${var.name}-authorizer"
   api_id                            = aws_apigatewayv2_api.this.id
   authorizer_type                   = "REQUEST"
-  authorizer_uri                    = var.authorizer.invoke_arn
+  authorizer_uri                    = local.authorizer.invoke_arn
   authorizer_payload_format_version = "2.0"
   enable_simple_responses           = true
   # Always set: the provider's default is 300 s.
-  authorizer_result_ttl_in_seconds = var.authorizer.result_ttl_seconds
+  authorizer_result_ttl_in_seconds = local.authorizer.result_ttl_seconds
   identity_sources                 = local.identity_sources
-
-  lifecycle {
-    # The cache key holds the route key, not the path: under a greedy or ANY route one
-    # cached allow would answer for every path and method that route covers, although the
-    # policy may give them different scopes.
-    precondition {
-      condition = var.authorizer.result_ttl_seconds == 0 || alltrue([
-        for key, route in var.routes : route.public || !(startswith(key, "ANY ") || strcontains(key, "+}"))
-      ])
-      error_message = "authorizer.result_ttl_seconds above 0 needs every protected route to name one method and no greedy {name+} segment; list such routes one by one, mark them public, or keep the TTL at 0."
-    }
-  }
 }
 
 resource "aws_lambda_permission" "authorizer" {
   statement_id  = "AllowApiGatewayAuthorizer-${aws_apigatewayv2_api.this.id}"
   action        = "lambda:InvokeFunction"
-  function_name = var.authorizer.function_name
+  function_name = local.authorizer.function_name
   principal     = "apigateway.amazonaws.com"
   source_arn    = "${aws_apigatewayv2_api.this.execution_arn}/authorizers/${aws_apigatewayv2_authorizer.this.id}"
 }
@@ -123,23 +129,23 @@ resource "aws_lambda_permission" "integration" {
 resource "aws_cloudwatch_log_group" "access" {
   # checkov:skip=CKV_AWS_338:Retention is the team's choice (access_logs.retention_days, default 30 days).
   # checkov:skip=CKV_AWS_158:KMS encryption is opt-in through access_logs.kms_key_arn; CloudWatch Logs encrypts at rest by default.
-  count = var.access_logs.enabled ? 1 : 0
+  count = local.access_logs.enabled ? 1 : 0
 
   name              = "/aws/apigateway/${var.name}/access"
-  retention_in_days = var.access_logs.retention_days
-  kms_key_id        = var.access_logs.kms_key_arn
+  retention_in_days = local.access_logs.retention_days
+  kms_key_id        = local.access_logs.kms_key_arn
   tags              = var.tags
 }
 
 resource "aws_apigatewayv2_stage" "this" {
   api_id      = aws_apigatewayv2_api.this.id
-  name        = var.stage_name
+  name        = local.stage_name
   auto_deploy = true
   tags        = var.tags
 
   default_route_settings {
-    throttling_burst_limit = var.throttling.burst_limit
-    throttling_rate_limit  = var.throttling.rate_limit
+    throttling_burst_limit = local.throttling.burst_limit
+    throttling_rate_limit  = local.throttling.rate_limit
   }
 
   dynamic "route_settings" {
@@ -152,7 +158,7 @@ resource "aws_apigatewayv2_stage" "this" {
   }
 
   dynamic "access_log_settings" {
-    for_each = var.access_logs.enabled ? [1] : []
+    for_each = local.access_logs.enabled ? [1] : []
     content {
       destination_arn = aws_cloudwatch_log_group.access[0].arn
       format          = local.access_log_format

@@ -3,6 +3,14 @@
 # dedicated group-name prefix, and (cluster in another account) a multi-VPC connection plus
 # the cluster policy the platform account must attach.
 
+module "inputs" {
+  source = "../shared-inputs"
+
+  name        = var.name
+  cluster_arn = var.cluster_arn
+  tags        = var.tags
+}
+
 data "aws_partition" "current" {}
 data "aws_caller_identity" "current" {}
 

@@ -28,6 +28,11 @@ output "broker_ports" {
   value       = { from = local.broker_from_port, to = local.broker_to_port }
 }
 
+output "topic" {
+  description = "Name of the policy topic."
+  value       = var.topic
+}
+
 output "topic_arn" {
   description = "ARN of the policy topic."
   value       = local.topic_arn

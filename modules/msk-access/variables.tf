@@ -1,27 +1,21 @@
+# name, tags and the MSK cluster ARN follow the rules of ../shared-inputs, which several
+# submodules share; main.tf passes them there.
+
 variable "name" {
   description = "Name prefix of the created security group, IAM policy and VPC connection."
   type        = string
-
-  validation {
-    condition     = can(regex("^[a-z][a-z0-9-]{1,38}[a-z0-9]$", var.name))
-    error_message = "name must be 3-40 characters: lower-case letters, digits and hyphens, starting with a letter and not ending with a hyphen."
-  }
 }
 
 variable "cluster_arn" {
   description = "ARN of the central MSK cluster that carries the policy topic."
   type        = string
-
-  validation {
-    condition     = can(regex("^arn:aws[a-z-]*:kafka:[a-z0-9-]+:[0-9]{12}:cluster/[^/]+/[^/]+$", var.cluster_arn))
-    error_message = "cluster_arn must be an MSK cluster ARN (arn:aws:kafka:<region>:<account>:cluster/<name>/<uuid>)."
-  }
 }
 
 variable "topic" {
   description = "Name of the policy topic."
   type        = string
   default     = "gateway-policy.v1"
+  nullable    = false
 
   validation {
     condition     = can(regex("^[A-Za-z0-9._-]{1,249}$", var.topic))
@@ -69,6 +63,7 @@ variable "security_group_ids" {
   description = "Existing security groups for the authorizer; empty: the module creates one that only reaches the brokers."
   type        = list(string)
   default     = []
+  nullable    = false
 
   validation {
     condition     = alltrue([for s in var.security_group_ids : can(regex("^sg-[0-9a-f]+$", s))])

@@ -3,15 +3,26 @@
 # policy listing exactly the allowed method ARNs), a deployment, a stage with method
 # throttling and JSON access logs, and the Lambda permissions API Gateway needs.
 
+module "inputs" {
+  source = "../shared-inputs"
+
+  name        = var.name
+  routes      = var.routes
+  stage_name  = var.stage_name
+  throttling  = var.throttling
+  access_logs = var.access_logs
+  # The raw value: an unset retention takes the default, which is always accepted.
+  log_retention_days = { for k, v in { "access_logs.retention_days" = try(var.access_logs.retention_days, null) } : k => v if v != null }
+  api_authorizer     = var.authorizer
+  tags               = var.tags
+}
+
 locals {
-  routes = {
-    for key, r in var.routes : key => merge(r, {
-      method   = split(" ", key)[0]
-      path     = split(" ", key)[1]
-      segments = compact(split("/", split(" ", key)[1]))
-      params   = [for s in compact(split("/", split(" ", key)[1])) : trimsuffix(trim(s, "{}"), "+") if startswith(s, "{")]
-    })
-  }
+  routes      = module.inputs.routes
+  stage_name  = module.inputs.stage_name
+  throttling  = module.inputs.throttling
+  access_logs = module.inputs.access_logs
+  authorizer  = module.inputs.api_authorizer
 
   # Every prefix of every path is a resource: "/a/{b}/c" -> "/a", "/a/{b}", "/a/{b}/c".
   prefixes = distinct(flatten([
@@ -39,14 +50,14 @@ locals {
   # With a result TTL the cache key includes the method and resource path: a cached policy
   # for one route never answers another.
   identity_source = join(",", [
-    "method.request.header.${var.authorizer.identity_header}",
+    "method.request.header.${local.authorizer.identity_header}",
     "context.httpMethod",
     "context.resourcePath",
   ])
 
   lambda_routes = { for k, r in local.routes : k => r if r.integration.type == "lambda" }
 
-  access_log_format = coalesce(var.access_logs.format, jsonencode({
+  access_log_format = coalesce(local.access_logs.format, jsonencode({
     requestId          = "$context.requestId"
     requestTime        = "$context.requestTime"
     sourceIp           = "$context.identity.sourceIp"
@@ -120,16 +131,16 @@ resource "aws_api_gateway_authorizer" "this" {
   name            = "${var.name}-authorizer"
   rest_api_id     = aws_api_gateway_rest_api.this.id
   type            = "REQUEST"
-  authorizer_uri  = var.authorizer.invoke_arn
+  authorizer_uri  = local.authorizer.invoke_arn
   identity_source = local.identity_source
   # Always set: the provider's default is 300 s.
-  authorizer_result_ttl_in_seconds = var.authorizer.result_ttl_seconds
+  authorizer_result_ttl_in_seconds = local.authorizer.result_ttl_seconds
 }
 
 resource "aws_lambda_permission" "authorizer" {
   statement_id  = "AllowApiGatewayAuthorizer-${aws_api_gateway_rest_api.this.id}"
   action        = "lambda:InvokeFunction"
-  function_name = var.authorizer.function_name
+  function_name = local.authorizer.function_name
   principal     = "apigateway.amazonaws.com"
   source_arn    = "${aws_api_gateway_rest_api.this.execution_arn}/authorizers/${aws_api_gateway_authorizer.this.id}"
 }
@@ -181,11 +192,12 @@ resource "aws_api_gateway_deployment" "this" {
   # never forces a new deployment).
   triggers = {
     redeployment = sha1(jsonencode([
-      var.routes,
+      # the route table as given (defaults filled in), without the parsed parts
+      { for k, r in local.routes : k => { integration = r.integration, timeout_ms = r.timeout_ms, public = r.public, throttling = r.throttling } },
       local.prefixes,
       local.identity_source,
-      var.authorizer.invoke_arn,
-      var.authorizer.result_ttl_seconds,
+      local.authorizer.invoke_arn,
+      local.authorizer.result_ttl_seconds,
     ]))
   }
 
@@ -199,11 +211,11 @@ resource "aws_api_gateway_deployment" "this" {
 resource "aws_cloudwatch_log_group" "access" {
   # checkov:skip=CKV_AWS_338:Retention is the team's choice (access_logs.retention_days, default 30 days).
   # checkov:skip=CKV_AWS_158:KMS encryption is opt-in through access_logs.kms_key_arn; CloudWatch Logs encrypts at rest by default.
-  count = var.access_logs.enabled ? 1 : 0
+  count = local.access_logs.enabled ? 1 : 0
 
   name              = "/aws/apigateway/${var.name}/access"
-  retention_in_days = var.access_logs.retention_days
-  kms_key_id        = var.access_logs.kms_key_arn
+  retention_in_days = local.access_logs.retention_days
+  kms_key_id        = local.access_logs.kms_key_arn
   tags              = var.tags
 }
 
@@ -215,12 +227,12 @@ resource "aws_api_gateway_stage" "this" {
   # checkov:skip=CKV2_AWS_4:Execution logging needs an account-wide CloudWatch role; access logs and authorizer decision logs cover requests.
   rest_api_id          = aws_api_gateway_rest_api.this.id
   deployment_id        = aws_api_gateway_deployment.this.id
-  stage_name           = var.stage_name
+  stage_name           = local.stage_name
   xray_tracing_enabled = var.xray_tracing
   tags                 = var.tags
 
   dynamic "access_log_settings" {
-    for_each = var.access_logs.enabled ? [1] : []
+    for_each = local.access_logs.enabled ? [1] : []
     content {
       destination_arn = aws_cloudwatch_log_group.access[0].arn
       format          = local.access_log_format
@@ -238,8 +250,8 @@ resource "aws_api_gateway_method_settings" "all" {
 
   settings {
     metrics_enabled        = true
-    throttling_burst_limit = var.throttling.burst_limit
-    throttling_rate_limit  = var.throttling.rate_limit
+    throttling_burst_limit = local.throttling.burst_limit
+    throttling_rate_limit  = local.throttling.rate_limit
   }
 }
 

@@ -1,6 +1,8 @@
 # modules/authorizer on its own: the function's contract with the authorizer binary
 # (runtime, handler, layer, environment) and a least-privilege role.
 
+# The account, region and ARNs of the module's own resources: the role-policy assertions
+# compare against them, and the provider checks that role and layers are ARNs.
 mock_provider "aws" {
   mock_data "aws_caller_identity" {
     defaults = { account_id = "123456789012" }
@@ -11,38 +13,14 @@ mock_provider "aws" {
   mock_data "aws_region" {
     defaults = { name = "eu-west-1" }
   }
-  mock_data "aws_vpc" {
-    defaults = { cidr_block = "10.20.0.0/16" }
-  }
-  mock_resource "aws_apigatewayv2_api" {
-    defaults = { id = "a1b2c3", execution_arn = "arn:aws:execute-api:eu-west-1:123456789012:a1b2c3" }
-  }
-  mock_resource "aws_apigatewayv2_authorizer" {
-    defaults = { id = "auth01" }
-  }
-  mock_resource "aws_api_gateway_rest_api" {
-    defaults = { id = "r1s2t3", root_resource_id = "root00", execution_arn = "arn:aws:execute-api:eu-west-1:123456789012:r1s2t3" }
-  }
-  mock_resource "aws_api_gateway_authorizer" {
-    defaults = { id = "rauth1" }
-  }
   mock_resource "aws_cloudwatch_log_group" {
     defaults = { arn = "arn:aws:logs:eu-west-1:123456789012:log-group:/aws/lambda/orders-authorizer" }
-  }
-  mock_resource "aws_lambda_function" {
-    defaults = {
-      arn        = "arn:aws:lambda:eu-west-1:123456789012:function:orders-authorizer"
-      invoke_arn = "arn:aws:apigateway:eu-west-1:lambda:path/2015-03-31/functions/arn:aws:lambda:eu-west-1:123456789012:function:orders-authorizer/invocations"
-    }
   }
   mock_resource "aws_lambda_layer_version" {
     defaults = { arn = "arn:aws:lambda:eu-west-1:123456789012:layer:orders-gateway-policy:1" }
   }
   mock_resource "aws_iam_role" {
     defaults = { arn = "arn:aws:iam::123456789012:role/orders-authorizer" }
-  }
-  mock_resource "aws_security_group" {
-    defaults = { id = "sg-0a1b2c3d4e5f60718" }
   }
 }
 
@@ -56,8 +34,8 @@ variables {
                                          {"route": "GET /health", "public": true}]}],
      "publishers": []}
   EOT
-  policy_layer      = { zip_path = "tests/fixtures/policy-layer.zip" }
-  artifact          = { zip_path = "tests/fixtures/bootstrap.zip" }
+  policy_layer      = { zip_path = "tftest/fixtures/policy-layer.zip" }
+  artifact          = { zip_path = "tftest/fixtures/bootstrap.zip" }
 }
 
 run "function_contract" {
@@ -78,7 +56,7 @@ run "function_contract" {
   }
 
   assert {
-    condition     = aws_lambda_layer_version.policy.source_code_hash == filebase64sha256("tests/fixtures/policy-layer.zip") && strcontains(aws_lambda_layer_version.policy.description, "revision=7")
+    condition     = aws_lambda_layer_version.policy.source_code_hash == filebase64sha256("tftest/fixtures/policy-layer.zip") && strcontains(aws_lambda_layer_version.policy.description, "revision=7")
     error_message = "The layer is the given zip, and its description records the policy revision."
   }
 

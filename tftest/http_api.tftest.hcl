@@ -1,48 +1,18 @@
 # modules/http-api on its own: the authorizer on every protected route, none on public ones,
-# identity sources that include the route, and a permission scoped to this authorizer.
+# identity sources that hold the token, method, path and route, and a permission scoped to
+# this authorizer.
 
+# The ids the permission assertions compare against, and an ARN for the access-log group
+# (the provider checks it is one); every other value is generated.
 mock_provider "aws" {
-  mock_data "aws_caller_identity" {
-    defaults = { account_id = "123456789012" }
-  }
-  mock_data "aws_partition" {
-    defaults = { partition = "aws" }
-  }
-  mock_data "aws_region" {
-    defaults = { name = "eu-west-1" }
-  }
-  mock_data "aws_vpc" {
-    defaults = { cidr_block = "10.20.0.0/16" }
-  }
   mock_resource "aws_apigatewayv2_api" {
     defaults = { id = "a1b2c3", execution_arn = "arn:aws:execute-api:eu-west-1:123456789012:a1b2c3" }
   }
   mock_resource "aws_apigatewayv2_authorizer" {
     defaults = { id = "auth01" }
   }
-  mock_resource "aws_api_gateway_rest_api" {
-    defaults = { id = "r1s2t3", root_resource_id = "root00", execution_arn = "arn:aws:execute-api:eu-west-1:123456789012:r1s2t3" }
-  }
-  mock_resource "aws_api_gateway_authorizer" {
-    defaults = { id = "rauth1" }
-  }
   mock_resource "aws_cloudwatch_log_group" {
-    defaults = { arn = "arn:aws:logs:eu-west-1:123456789012:log-group:/aws/lambda/orders-authorizer" }
-  }
-  mock_resource "aws_lambda_function" {
-    defaults = {
-      arn        = "arn:aws:lambda:eu-west-1:123456789012:function:orders-authorizer"
-      invoke_arn = "arn:aws:apigateway:eu-west-1:lambda:path/2015-03-31/functions/arn:aws:lambda:eu-west-1:123456789012:function:orders-authorizer/invocations"
-    }
-  }
-  mock_resource "aws_lambda_layer_version" {
-    defaults = { arn = "arn:aws:lambda:eu-west-1:123456789012:layer:orders-gateway-policy:1" }
-  }
-  mock_resource "aws_iam_role" {
-    defaults = { arn = "arn:aws:iam::123456789012:role/orders-authorizer" }
-  }
-  mock_resource "aws_security_group" {
-    defaults = { id = "sg-0a1b2c3d4e5f60718" }
+    defaults = { arn = "arn:aws:logs:eu-west-1:123456789012:log-group:/aws/apigateway/orders/access" }
   }
 }
 
@@ -79,7 +49,7 @@ run "routes_and_authorizer" {
   }
 
   assert {
-    condition     = alltrue([for k, r in aws_apigatewayv2_route.this : r.authorization_type == "CUSTOM" && r.authorizer_id == aws_apigatewayv2_authorizer.this.id if !var.routes[k].public])
+    condition     = alltrue([for k, r in aws_apigatewayv2_route.this : r.authorization_type == "CUSTOM" && r.authorizer_id == aws_apigatewayv2_authorizer.this.id if !try(var.routes[k].public, false)])
     error_message = "Every non-public route must carry the Lambda authorizer."
   }
 
@@ -170,7 +140,12 @@ run "cache_ttl_keeps_the_route_in_the_identity_sources" {
   }
 }
 
-run "cache_ttl_is_refused_with_a_greedy_protected_route" {
+# One Terraform route can cover several policy routes: `GET /orders/{id}` also carries
+# `GET /orders/export`, which the policy (baked, or added later by the stream) may give a
+# stricter scope. With a cache TTL, a cached allow for /orders/123 must not answer
+# /orders/export: two requests share a cached answer only when token, method and path are
+# all equal.
+run "cached_allow_for_one_path_never_answers_another" {
   command = plan
 
   module {
@@ -184,11 +159,63 @@ run "cache_ttl_is_refused_with_a_greedy_protected_route" {
       result_ttl_seconds = 300
     }
     routes = {
-      "ANY /{proxy+}" = {
-        integration = { type = "http_proxy", uri = "https://orders.internal.example.com/{proxy}" }
+      "GET /orders/{id}" = {
+        integration = { type = "http_proxy", uri = "https://orders.internal.example.com/orders/{id}" }
       }
     }
   }
 
-  expect_failures = [aws_apigatewayv2_authorizer.this]
+  assert {
+    condition = alltrue([
+      for source in ["$request.header.Authorization", "$context.httpMethod", "$context.path"] :
+      contains(aws_apigatewayv2_authorizer.this.identity_sources, source)
+    ])
+    error_message = "With a cache TTL the identity sources must hold the token, the method and the request path: under GET /orders/{id} a cached allow for /orders/123 would otherwise answer /orders/export."
+  }
+}
+
+# The same key for every route shape: literal, {param}, greedy {proxy+} and ANY routes all
+# plan with a TTL, and their cached answers are per method and path.
+run "cache_ttl_keys_every_route_shape_on_method_and_path" {
+  command = plan
+
+  module {
+    source = "./modules/http-api"
+  }
+
+  variables {
+    authorizer = {
+      function_name      = "orders-authorizer"
+      invoke_arn         = "arn:aws:apigateway:eu-west-1:lambda:path/2015-03-31/functions/arn:aws:lambda:eu-west-1:123456789012:function:orders-authorizer/invocations"
+      result_ttl_seconds = 300
+    }
+    routes = {
+      "GET /orders" = {
+        integration = { type = "http_proxy", uri = "https://orders.internal.example.com/orders" }
+      }
+      "GET /orders/{id}" = {
+        integration = { type = "http_proxy", uri = "https://orders.internal.example.com/orders/{id}" }
+      }
+      "ANY /admin/{proxy+}" = {
+        integration = { type = "http_proxy", uri = "https://admin.internal.example.com/{proxy}", method = "ANY" }
+      }
+      "GET /health" = {
+        integration = { type = "http_proxy", uri = "https://orders.internal.example.com/health" }
+        public      = true
+      }
+    }
+  }
+
+  assert {
+    condition = alltrue([
+      for source in ["$request.header.Authorization", "$context.httpMethod", "$context.path", "$context.routeKey"] :
+      contains(aws_apigatewayv2_authorizer.this.identity_sources, source)
+    ])
+    error_message = "Every route shape is cached per token, method, path and route key."
+  }
+
+  assert {
+    condition     = aws_apigatewayv2_authorizer.this.authorizer_result_ttl_in_seconds == 300 && alltrue([for k, r in aws_apigatewayv2_route.this : r.authorization_type == (k == "GET /health" ? "NONE" : "CUSTOM")])
+    error_message = "The TTL is the one asked for, and greedy and ANY routes keep the authorizer."
+  }
 }

@@ -2,6 +2,7 @@
 # carry none, the authorizer's permission is scoped to this API's authorizer, and no IAM
 # statement is broader than it must be. Runs against a mocked AWS provider.
 
+# Computed values of the mocked provider that the assertions below compare against.
 mock_provider "aws" {
   mock_data "aws_caller_identity" {
     defaults = { account_id = "123456789012" }
@@ -57,9 +58,9 @@ variables {
                                          {"route": "GET /health", "public": true}]}],
      "publishers": []}
   EOT
-  policy_layer      = { zip_path = "tests/fixtures/policy-layer.zip" }
+  policy_layer      = { zip_path = "tftest/fixtures/policy-layer.zip" }
   authorizer_artifact = {
-    zip_path = "tests/fixtures/bootstrap.zip"
+    zip_path = "tftest/fixtures/bootstrap.zip"
   }
   routes = {
     "GET /orders/{id}" = {

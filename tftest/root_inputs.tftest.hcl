@@ -1,0 +1,75 @@
+# The root module's own input rules (api_type, bootstrap_brokers or lookup_brokers). Every
+# other input is checked by the submodule that takes it (tftest/submodule_inputs.tftest.hcl)
+# or by modules/shared-inputs (tftest/shared_inputs.tftest.hcl): the root passes it on.
+# Plans only, against a mocked AWS provider.
+
+# ARNs the provider checks are ARNs (tofu generates mock values during plan as well);
+# every other value is generated.
+mock_provider "aws" {
+  mock_resource "aws_apigatewayv2_api" {
+    defaults = { execution_arn = "arn:aws:execute-api:eu-west-1:123456789012:a1b2c3" }
+  }
+  mock_resource "aws_api_gateway_rest_api" {
+    defaults = { execution_arn = "arn:aws:execute-api:eu-west-1:123456789012:r1s2t3" }
+  }
+  mock_resource "aws_iam_role" {
+    defaults = { arn = "arn:aws:iam::123456789012:role/orders-authorizer" }
+  }
+  mock_resource "aws_lambda_layer_version" {
+    defaults = { arn = "arn:aws:lambda:eu-west-1:123456789012:layer:orders-gateway-policy:1" }
+  }
+  mock_resource "aws_cloudwatch_log_group" {
+    defaults = { arn = "arn:aws:logs:eu-west-1:123456789012:log-group:/aws/lambda/orders-authorizer" }
+  }
+}
+
+variables {
+  name              = "orders"
+  api_id            = "orders"
+  baked_policy_json = <<-EOT
+    {"schema": "gateway-policy/v1", "revision": 7, "issuers": [], "clients": [],
+     "apis": [{"id": "orders", "routes": [{"route": "GET /orders/{id}", "scopes": ["orders:read"]},
+                                         {"route": "POST /orders", "scopes": ["orders:write"]},
+                                         {"route": "GET /health", "public": true}]}],
+     "publishers": []}
+  EOT
+  policy_layer      = { zip_path = "tftest/fixtures/policy-layer.zip" }
+  authorizer_artifact = {
+    zip_path = "tftest/fixtures/bootstrap.zip"
+  }
+  routes = {
+    "GET /orders" = {
+      integration = { type = "http_proxy", uri = "https://orders.internal.example.com/orders" }
+    }
+  }
+}
+
+run "valid_inputs_plan" {
+  command = plan
+}
+
+run "api_type_must_be_http_or_rest" {
+  command = plan
+
+  variables {
+    api_type = "graphql"
+  }
+
+  expect_failures = [var.api_type]
+}
+
+run "policy_stream_takes_bootstrap_brokers_or_lookup_not_both" {
+  command = plan
+
+  variables {
+    policy_stream = {
+      cluster_arn       = "arn:aws:kafka:eu-west-1:123456789012:cluster/platform/0a1b2c3d-4e5f-6789-abcd-ef0123456789-3"
+      vpc_id            = "vpc-0123456789abcdef0"
+      subnet_ids        = ["subnet-0123456789abcdef0"]
+      bootstrap_brokers = "b-1.platform:9098"
+      lookup_brokers    = true
+    }
+  }
+
+  expect_failures = [var.policy_stream]
+}
