@@ -4,6 +4,8 @@ SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 .DEFAULT_GOAL := help
 
+# scripts/lib.sh sets the same paths for scripts run on their own; scripts/versions.env
+# holds every pinned tool version.
 CACHE_DIR        ?= $(HOME)/.cache/team-gateway
 export CARGO_TARGET_DIR ?= $(CACHE_DIR)/cargo-target
 export GOCACHE          ?= $(CACHE_DIR)/go-build
@@ -14,6 +16,8 @@ export KAFKA_BOOTSTRAP  ?= 127.0.0.1:9092
 export PATH := $(TOOLS_BIN):$(HOME)/.cargo/bin:$(PATH)
 # librdkafka's cmake build needs an (empty) <curl/curl.h> (see authorizer/.cargo/config.toml).
 # A path that is the same in every clone keeps the C dependencies' build cache warm.
+# scripts/build-lambda.sh keeps it out of cargo-lambda's environment (cargo-lambda 1.9.2
+# panics when it is set); cargo then takes the stub from authorizer/.cargo/config.toml.
 export C_INCLUDE_PATH := $(CACHE_DIR)/stub-include
 $(shell mkdir -p $(CACHE_DIR)/stub-include/curl && touch $(CACHE_DIR)/stub-include/curl/curl.h)
 

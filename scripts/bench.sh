@@ -3,11 +3,7 @@
 # and its result; nothing here is asserted. Run on a quiet machine: the numbers are only
 # as good as the machine is idle.
 set -euo pipefail
-cd "$(dirname "$0")/.."
-: "${CARGO_TARGET_DIR:?run through make}"
-out="${BENCH_OUT:-$CARGO_TARGET_DIR/bench}"
-mkdir -p "$out"
-release="$CARGO_TARGET_DIR/release"
+source "$(dirname "$0")/bench/env.sh"
 
 echo "## machine"
 echo "$(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
@@ -20,27 +16,23 @@ echo "## criterion: cargo bench --bench decision"
 
 echo
 echo "## large policy: 10,000 clients, 1,000 APIs x 10 routes, 100 keys"
-(cd authorizer && cargo run --release --locked --quiet --example gen_large_policy -- "$out/large-policy.json")
-/usr/bin/env time -f 'authz validate: %e s wall, %M KiB peak RSS' "$release/authz" validate "$out/large-policy.json"
+rm -f "$out/large-policy.json"
+large="$(large_policy)"
+/usr/bin/env time -f 'authz validate: %e s wall, %M KiB peak RSS' "$release/authz" validate "$large"
 
 echo
-echo "## bootstrap cold start (process spawn -> first decision), scripts/bench/cold_start.py"
-ls -l "$release/bootstrap" | awk '{printf "native bootstrap (stripped): %.1f MiB\n", $5/1048576}'
+echo "## bootstrap cold start (process spawn -> first decision, no emulator): riebench direct"
+mib() { awk -v b="$(stat -c %s "$1")" 'BEGIN { printf "%.1f MiB", b / 1048576 }'; }
+echo "native bootstrap (stripped): $(mib "$release/bootstrap")"
 for zip in dist/bootstrap-*.zip; do
-  [ -f "$zip" ] && ls -l "$zip" | awk '{printf "%s: %.1f MiB\n", $9, $5/1048576}'
+  [ -f "$zip" ] && echo "$zip: $(mib "$zip")"
 done
-python3 - "$out" <<'PY'
-import json, sys
-out = sys.argv[1]
-event = {"version": "2.0", "type": "REQUEST",
-         "routeArn": "arn:aws:execute-api:eu-west-1:123456789012:a1b2c3d4e5/prod/GET/health",
-         "headers": {}, "requestContext": {"http": {"method": "GET"}}}
-json.dump(event, open(f"{out}/public-event.json", "w"))
-PY
+fixtures e2e "$out/fixtures"
+rb="$(riebench_bin)"
 echo -n "conformance policy (small): "
-python3 scripts/bench/cold_start.py "$release/bootstrap" conformance/policy.json orders "$out/public-event.json" 15
+"$rb" direct -policy conformance/policy.json -api-id orders -event "$out/fixtures/public-event.json" -runs 15
 echo -n "large policy:               "
-python3 scripts/bench/cold_start.py "$release/bootstrap" "$out/large-policy.json" api-001 "$out/public-event.json" 15
+"$rb" direct -policy "$large" -api-id api-001 -event "$out/fixtures/public-event.json" -runs 15
 
 echo
 echo "## policy stream (real broker): cargo run --release --example stream_bench"

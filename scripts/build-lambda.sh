@@ -8,8 +8,8 @@
 # only because no Lambda Runtime API is there, not because it cannot be executed.
 set -euo pipefail
 
-REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/team-gateway/cargo-target}"
+source "$(dirname "$0")/lib.sh"
+REPO_ROOT="$TG_ROOT"
 
 arch=arm64
 smoke=no
@@ -31,14 +31,17 @@ bash "$REPO_ROOT/scripts/tools-lambda.sh"
 # --disable-optimizations: cargo-lambda would otherwise inject its own release settings
 # (panic = "abort" among them), which defeats lambda_runtime's catch_unwind. The crate's
 # [profile.release] in authorizer/Cargo.toml is the one that applies.
-# The librdkafka curl-header stub comes from authorizer/.cargo/config.toml, which cargo
-# only reads when run from inside authorizer/.
+# The librdkafka curl-header stub comes from authorizer/.cargo/config.toml's [env], which
+# cargo only reads when run from inside authorizer/ and applies to the build scripts only.
+# C_INCLUDE_PATH must not be in cargo-lambda's own environment: cargo-lambda 1.9.2 panics
+# at start when it names an existing directory ("range start index 18446744073709551615
+# out of range"), and the Makefile exports it for the native build.
 start=$SECONDS
 # cargo-lambda moves the binary out of target/<triple>/release into --lambda-dir; one
 # directory per arch keeps an arm64 and an x86_64 build from replacing each other.
 lambda_dir="$CARGO_TARGET_DIR/lambda-$arch"
 (cd "$REPO_ROOT/authorizer" &&
-  cargo lambda build --release --locked "$flag" --disable-optimizations --bin bootstrap \
+  env -u C_INCLUDE_PATH cargo lambda build --release --locked "$flag" --disable-optimizations --bin bootstrap \
     --lambda-dir "$lambda_dir")
 build_s=$((SECONDS - start))
 
@@ -67,8 +70,8 @@ echo "build-lambda: zip    $zip_path: $(size "$zip_path") bytes ($(mib "$(size "
 if [ "$smoke" = yes ]; then
   runner=()
   if [ "$arch" = arm64 ] && [ "$(uname -m)" != aarch64 ]; then
-    if ! command -v qemu-aarch64 >/dev/null 2>&1 || [ ! -d /usr/aarch64-linux-gnu ]; then
-      echo "build-lambda: installing qemu-user and libc6-arm64-cross for the smoke test"
+    if ! have qemu-aarch64 || [ ! -d /usr/aarch64-linux-gnu ]; then
+      log "installing qemu-user and libc6-arm64-cross for the smoke test (Debian packages)"
       apt-get update -qq && apt-get install -y -qq qemu-user libc6-arm64-cross >/dev/null
     fi
     # The arm64 glibc from libc6-arm64-cross stands in for the runtime's.

@@ -5,9 +5,10 @@
 # an unchanged policy is not a new layer version.
 #   usage: build-policy-layer.sh POLICY.json [OUT.zip]   (default dist/policy-layer.zip)
 set -euo pipefail
+source "$(dirname "$0")/lib.sh"
 policy="${1:?usage: build-policy-layer.sh POLICY.json [OUT.zip]}"
 out="${2:-dist/policy-layer.zip}"
-authz="${CARGO_TARGET_DIR:?run through make}/release/authz"
+authz="$CARGO_TARGET_DIR/release/authz"
 "$authz" validate "$policy"
 mkdir -p "$(dirname "$out")"
 python3 - "$policy" "$out" <<'PY'

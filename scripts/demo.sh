@@ -16,10 +16,8 @@
 #   DEMO_RUNTIME_PORT      9011             the Runtime API the bootstrap polls
 set -euo pipefail
 
-ROOT="$(cd "$(dirname "$0")/.." && pwd)"
-CACHE_DIR="${CACHE_DIR:-$HOME/.cache/team-gateway}"
-TOOLS_BIN="${TOOLS_BIN:-$CACHE_DIR/bin}"
-CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$CACHE_DIR/cargo-target}"
+source "$(dirname "$0")/lib.sh"
+ROOT="$TG_ROOT"
 AUTHZ="${AUTHZ:-$CARGO_TARGET_DIR/release/authz}"
 BOOTSTRAP="${BOOTSTRAP:-$CARGO_TARGET_DIR/release/bootstrap}"
 RUN="${DEMO_DIR:-$CACHE_DIR/demo}"

@@ -3,17 +3,18 @@
 # broker (scripts/kafka.sh), runs the ignored-by-default tests in authorizer/tests/
 # stream_kafka.rs one at a time (one of them stops and restarts the broker), stops it.
 set -euo pipefail
-cd "$(dirname "$0")/.."
+source "$(dirname "$0")/lib.sh"
+cd "$TG_ROOT"
 export KAFKA_BOOTSTRAP="${KAFKA_BOOTSTRAP:-127.0.0.1:9092}"
-export KAFKA_SCRIPT="$PWD/scripts/kafka.sh"
+export KAFKA_SCRIPT="$TG_ROOT/scripts/kafka.sh"
 
 started=0
-if ! bash scripts/kafka.sh status >/dev/null 2>&1; then
+if ! bash "$KAFKA_SCRIPT" status >/dev/null 2>&1; then
   started=1
 fi
 cleanup() { [ "$started" = 1 ] && bash "$KAFKA_SCRIPT" down >/dev/null 2>&1 || true; }
 trap cleanup EXIT INT TERM
-bash scripts/kafka.sh up >/dev/null
+bash "$KAFKA_SCRIPT" up >/dev/null
 
 cd authorizer
 cargo test --release --locked --test stream_kafka -- --ignored --test-threads=1 --nocapture

@@ -13,15 +13,13 @@
 #   scripts/kafka.sh fetch | classpath | bootstrap | logs
 #
 # Environment: KAFKA_BOOTSTRAP (127.0.0.1:9092), KAFKA_CONTROLLER_PORT (broker port + 1),
-# KAFKA_HOME_CACHE ($HOME/.cache/team-gateway/kafka), KAFKA_VERSION, KAFKA_HEAP_OPTS,
+# KAFKA_HOME_CACHE ($HOME/.cache/team-gateway/kafka), KAFKA_VERSION (scripts/versions.env), KAFKA_HEAP_OPTS,
 # KAFKA_READY_TIMEOUT (s, 60), KAFKA_STOP_TIMEOUT (s, 60).
 set -euo pipefail
 
-SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-KAFKA_SRC="$SCRIPT_DIR/kafka"
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+KAFKA_SRC="$TG_ROOT/scripts/kafka"
 
-KAFKA_VERSION="${KAFKA_VERSION:-4.4.0}"
-KAFKA_HOME_CACHE="${KAFKA_HOME_CACHE:-$HOME/.cache/team-gateway/kafka}"
 KAFKA_BOOTSTRAP="${KAFKA_BOOTSTRAP:-127.0.0.1:9092}"
 KAFKA_HEAP_OPTS="${KAFKA_HEAP_OPTS:--Xms256m -Xmx512m}"
 KAFKA_READY_TIMEOUT="${KAFKA_READY_TIMEOUT:-60}"
@@ -41,8 +39,6 @@ CONF="$RUN/server.properties"
 CLIENT_CONF="$RUN/client.properties"
 PIDFILE="$RUN/kafka.pid"
 
-log() { echo "kafka: $*" >&2; }
-die() { echo "kafka: error: $*" >&2; exit 1; }
 
 case "$HOST" in
   127.*|localhost) ;;

@@ -8,12 +8,9 @@
 # check (each terraform/tofu test run counts as one). Exits non-zero on any failure.
 set -uo pipefail
 
-ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+source "$(dirname "$0")/lib.sh"
+ROOT="$TG_ROOT"
 cd "$ROOT"
-CACHE_DIR="${CACHE_DIR:-$HOME/.cache/team-gateway}"
-TOOLS_BIN="${TOOLS_BIN:-$CACHE_DIR/bin}"
-export CACHE_DIR TOOLS_BIN
-export PATH="$TOOLS_BIN:/usr/local/go/bin:$PATH"
 export TF_IN_AUTOMATION=1 TF_INPUT=0 CHECKPOINT_DISABLE=1
 JOBS="${TF_CHECK_JOBS:-$(nproc 2>/dev/null || echo 2)}"
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/tf-check.XXXXXX")"
@@ -28,8 +25,6 @@ if ! bash scripts/tools-terraform.sh >"$WORK/tools.log" 2>&1; then
   exit 1
 fi
 export TF_CLI_CONFIG_FILE="$CACHE_DIR/terraform.rc"
-
-have() { command -v "$1" >/dev/null 2>&1; }
 
 # run_job ID TOOL KIND ARG: one check, run in the current directory; writes $WORK/ID.log
 # and $WORK/ID.res ("<passed> <failed> <label>").

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The AWS Lambda Runtime Interface Emulator (aws-lambda-rie), built from its Go module at a
-# pinned version into $TOOLS_BIN. It runs the real `bootstrap` as a child process and
+# pinned version (RIE_VERSION in scripts/versions.env: the module has no release tags on
+# the proxy, so a commit's pseudo-version) into $TOOLS_BIN. It runs the real `bootstrap` as a child process and
 # serves Lambda's invoke API, which is how `make demo` and the Go end-to-end tests
 # (test/e2e) call the authorizer:
 #
@@ -17,16 +18,9 @@
 # release bootstrap at a conformance case's fixed `now` (LD_PRELOAD, wall clock only).
 # Idempotent and quick when both are there.
 set -euo pipefail
-
-CACHE_DIR="${CACHE_DIR:-$HOME/.cache/team-gateway}"
-TOOLS_BIN="${TOOLS_BIN:-$CACHE_DIR/bin}"
-export GOCACHE="${GOCACHE:-$CACHE_DIR/go-build}"
-export GOMODCACHE="${GOMODCACHE:-$CACHE_DIR/go-mod}"
-export GOFLAGS="${GOFLAGS:--buildvcs=false}"
+source "$(dirname "$0")/lib.sh"
 
 MODULE=github.com/aws/aws-lambda-runtime-interface-emulator
-# The module has no release tags on the proxy; pin the commit (a pseudo-version).
-RIE_VERSION="${RIE_VERSION:-v0.0.0-20261030222936-bef5c4ba774d}"
 BIN="$TOOLS_BIN/aws-lambda-rie"
 STAMP="$TOOLS_BIN/.aws-lambda-rie.version"
 
@@ -37,12 +31,12 @@ have_faketime() {
 }
 if ! have_faketime; then
   if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
-    echo "tools-emulator: installing libfaketime (Debian package)" >&2
+    log "installing libfaketime (Debian package)"
     export DEBIAN_FRONTEND=noninteractive
     apt-get install -y -qq libfaketime >/dev/null 2>&1 \
       || { apt-get update -qq >/dev/null && apt-get install -y -qq libfaketime >/dev/null; }
   else
-    echo "tools-emulator: libfaketime missing and no root apt-get here; install it (Debian: libfaketime) or set FAKETIME_LIB" >&2
+    log "libfaketime missing and no root apt-get here; install it (Debian: libfaketime) or set FAKETIME_LIB"
   fi
 fi
 
@@ -50,12 +44,8 @@ if [ -x "$BIN" ] && [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$RIE_VERSION" ]; t
   exit 0
 fi
 
-GO="$(command -v go || true)"
-[ -n "$GO" ] || { [ -x /usr/local/go/bin/go ] && GO=/usr/local/go/bin/go; }
-[ -n "$GO" ] || { echo "tools-emulator: go not found (Go 1.26 or newer builds the emulator)" >&2; exit 1; }
-
-echo "tools-emulator: installing aws-lambda-rie $RIE_VERSION" >&2
-mkdir -p "$TOOLS_BIN"
+GO="$(go_bin)"
+log "installing aws-lambda-rie $RIE_VERSION"
 # A static binary: no cgo, so it runs anywhere and LD_PRELOAD never touches it.
 CGO_ENABLED=0 GOBIN="$TOOLS_BIN" "$GO" install "$MODULE/cmd/aws-lambda-rie@$RIE_VERSION"
 echo "$RIE_VERSION" >"$STAMP"

@@ -12,13 +12,7 @@
 # TF_CLI_CONFIG_FILE.
 set -euo pipefail
 
-CACHE_DIR="${CACHE_DIR:-$HOME/.cache/team-gateway}"
-TOOLS_BIN="${TOOLS_BIN:-$CACHE_DIR/bin}"
-export GOCACHE="${GOCACHE:-$CACHE_DIR/go-build}"
-export GOMODCACHE="${GOMODCACHE:-$CACHE_DIR/go-mod}"
-export GOFLAGS="${GOFLAGS:--buildvcs=false}"
-export PATH="$TOOLS_BIN:/usr/local/go/bin:$PATH"
-mkdir -p "$TOOLS_BIN" "$CACHE_DIR"
+source "$(dirname "$0")/lib.sh"
 
 # Pinned versions. Bump deliberately; each is a tag served by the Go module proxy / PyPI.
 OPENTOFU_VERSION="${OPENTOFU_VERSION:-v1.10.10}"
@@ -36,7 +30,6 @@ MIRROR="$CACHE_DIR/tf-mirror"
 CLI_CONFIG="$CACHE_DIR/terraform.rc"
 OS_ARCH="$(go env GOOS 2>/dev/null || echo linux)_$(go env GOARCH 2>/dev/null || echo amd64)"
 
-have() { command -v "$1" >/dev/null 2>&1; }
 log() { echo "tools-terraform: $*"; }
 elapsed() { echo "$(($(date +%s) - $1))s"; }
 

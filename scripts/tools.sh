@@ -2,9 +2,7 @@
 # Installs what `make test` needs, idempotently; on a machine that already has a tool it
 # uses it, on a fresh one it installs from the package registries this project may use.
 set -euo pipefail
-: "${TOOLS_BIN:?run through make}"
-mkdir -p "$TOOLS_BIN"
-have() { command -v "$1" >/dev/null 2>&1; }
+source "$(dirname "$0")/lib.sh"
 
 # Rust components used by `make lint`.
 if have rustup; then
@@ -13,10 +11,11 @@ if have rustup; then
 fi
 
 # The schema check (make schema) uses Python's jsonschema.
-python3 -c 'import jsonschema' 2>/dev/null || python3 -m pip install --quiet --disable-pip-version-check 'jsonschema>=4.18'
+python3 -c 'import jsonschema' 2>/dev/null \
+  || python3 -m pip install --quiet --disable-pip-version-check "jsonschema>=$JSONSCHEMA_MIN_VERSION"
 
 # Each part of the repo installs its own tools; those scripts are idempotent too.
-for part in scripts/tools-*.sh; do
+for part in "$TG_ROOT"/scripts/tools-*.sh; do
   [ -f "$part" ] && bash "$part"
 done
 echo "tools: done"

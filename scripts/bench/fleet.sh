@@ -7,23 +7,21 @@
 # broker's append of the record until then.
 #
 #   bash scripts/bench/fleet.sh      (env: FLEET_KAFKA=127.0.0.1:29092, FLEET_INSTANCES=50,
-#                                     FLEET_ROUNDS=20, FLEET_POLL=50ms, FLEET_PORT=29200)
-# Starts the broker on FLEET_KAFKA if it is not running and stops it again at the end.
+#                                     FLEET_ROUNDS=20, FLEET_POLL=50ms)
+# Starts the broker on FLEET_KAFKA if it is not running and stops it again at the end. The
+# emulators listen on free loopback ports.
 set -euo pipefail
-cd "$(dirname "$0")/../.."
-source scripts/bench/env.sh
+source "$(dirname "$0")/env.sh"
 
 brokers="${FLEET_KAFKA:-127.0.0.1:29092}"
 instances="${FLEET_INSTANCES:-50}"
 rounds="${FLEET_ROUNDS:-20}"
 poll="${FLEET_POLL:-50ms}"
-port="${FLEET_PORT:-29200}"
 topic="gateway-policy.bench-fleet-$(date +%s)"
 fx="$out/fixtures"
 
 rb="$(riebench_bin)"
-rie="$(rie_bin)"
-python3 scripts/bench/fixtures.py "$release/authz" - "$fx"
+fixtures e2e "$fx"
 
 kafka_started=0
 cleanup() {
@@ -45,18 +43,12 @@ KAFKA_BOOTSTRAP="$brokers" bash scripts/kafka.sh up >/dev/null
 KAFKA_BOOTSTRAP="$brokers" bash scripts/kafka.sh tool org.apache.kafka.tools.ConfigCommand --bootstrap-server "$brokers" \
   --entity-type topics --entity-name "$topic" --alter --add-config message.timestamp.type=LogAppendTime >/dev/null
 "$release/authz" publish --brokers "$brokers" --topic "$topic" "$fx/fleet-active.json" >/dev/null
-# Round 1 starts once every instance has read these first events (their revision), so no
-# round measures an instance's first connection to the broker.
-ready_revision=$("$release/authz" tail --brokers "$brokers" --topic "$topic" --from-beginning --no-follow \
-  | python3 -c 'import json,sys; print(max(json.loads(l)["revision"] or 0 for l in sys.stdin if l.strip()))')
-
+# Round 1 starts once every instance decides at the topic's newest revision (riebench reads
+# it), so no round measures an instance's first connection to the broker.
 echo "\$ riebench fleet -instances $instances -rounds $rounds -poll $poll (each: aws-lambda-rie + bootstrap, AUTHZ_KAFKA_TOPIC=$topic on $brokers, default AUTHZ_MAX_STALENESS_MS/AUTHZ_SYNC_BUDGET_MS)"
 echo "before: $(load_now)"
 AUTHZ_API_ID=orders AUTHZ_POLICY_FILE="$fx/fleet-active.json" AUTHZ_LOG_LEVEL=error \
 AUTHZ_KAFKA_BROKERS="$brokers" AUTHZ_KAFKA_TOPIC="$topic" AUTHZ_KAFKA_AUTH=plaintext \
-  "$rb" fleet -rie "$rie" -bootstrap "$release/bootstrap" -instances "$instances" -port "$port" \
-    -rounds "$rounds" -poll "$poll" -event "$fx/fleet-event.json" -ready-revision "$ready_revision" \
-    -publish "$release/authz publish --brokers $brokers --topic $topic" \
-    -tail "$release/authz tail --brokers $brokers --topic $topic" \
-    -suspended "$fx/fleet-suspended.json" -active "$fx/fleet-active.json"
+  "$rb" fleet -brokers "$brokers" -topic "$topic" -instances "$instances" -rounds "$rounds" -poll "$poll" \
+    -event "$fx/fleet-event.json" -suspended "$fx/fleet-suspended.json" -active "$fx/fleet-active.json"
 echo "after:  $(load_now)"

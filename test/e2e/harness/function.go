@@ -30,6 +30,9 @@ type FunctionConfig struct {
 	// Logs receives the emulator's and the function's output as it comes, besides the
 	// copy kept for Function.Logs (e.g. a file, for a benchmark run).
 	Logs io.Writer
+	// ReadyPoll is the interval between two connection attempts while waiting for the
+	// emulator to listen (default 10 ms); a cold-start measurement wants it finer.
+	ReadyPoll time.Duration
 }
 
 // Function is one execution environment: aws-lambda-rie running the bootstrap. The
@@ -39,6 +42,8 @@ type Function struct {
 	InvokeURL string
 	// Started is when the emulator process was started.
 	Started time.Time
+	// Listening is when the emulator first accepted a connection on its invoke address.
+	Listening time.Time
 
 	cmd    *exec.Cmd
 	logs   *lockedBuffer
@@ -149,17 +154,22 @@ func (p Paths) StartFunction(cfg FunctionConfig) (*Function, error) {
 		_ = cmd.Wait()
 		close(f.exited)
 	}()
+	readyPoll := cfg.ReadyPoll
+	if readyPoll <= 0 {
+		readyPoll = 10 * time.Millisecond
+	}
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		conn, err := net.DialTimeout("tcp", invokeAddr, 200*time.Millisecond)
 		if err == nil {
+			f.Listening = time.Now()
 			conn.Close()
 			return f, nil
 		}
 		select {
 		case <-f.exited:
 			return nil, fmt.Errorf("aws-lambda-rie exited during start-up:\n%s", logs.String())
-		case <-time.After(10 * time.Millisecond):
+		case <-time.After(readyPoll):
 		}
 		if time.Now().After(deadline) {
 			f.Stop()
@@ -267,6 +277,19 @@ func (f *Function) PeakRSSKiB() (int, error) {
 	if pid == 0 {
 		return 0, errors.New("the bootstrap is not running")
 	}
+	return ProcessPeakRSSKiB(pid)
+}
+
+// EmulatorPeakRSSKiB is the emulator's own peak resident set (VmHWM), in KiB.
+func (f *Function) EmulatorPeakRSSKiB() (int, error) {
+	if f.cmd.Process == nil {
+		return 0, errors.New("the emulator is not running")
+	}
+	return ProcessPeakRSSKiB(f.cmd.Process.Pid)
+}
+
+// ProcessPeakRSSKiB is the peak resident set (VmHWM) of any process, in KiB.
+func ProcessPeakRSSKiB(pid int) (int, error) {
 	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
 		return 0, err

@@ -1,0 +1,216 @@
+package bench
+
+import (
+	"fmt"
+	"io"
+	"sync"
+	"time"
+
+	"gateway/test/e2e/harness"
+)
+
+// FleetConfig is one fleet measurement: Instances authorizers (each the real bootstrap
+// under its own aws-lambda-rie) reading Topic on Brokers; each round publishes Suspended
+// or Active (alternating, suspend first) with `authz publish`.
+type FleetConfig struct {
+	Brokers, Topic    string
+	Event             map[string]any // a request of the client the rounds suspend and reactivate
+	Suspended, Active string         // policy documents
+	Instances, Rounds int
+	Poll              time.Duration // between two invocations of one instance while polling
+	Gap               time.Duration // idle time between rounds
+	Timeout           time.Duration // bound on one round
+	Progress          io.Writer     // one line per round
+}
+
+// FleetResult is what Fleet measured.
+type FleetResult struct {
+	Instances                  int     `json:"instances"`
+	Rounds                     int     `json:"rounds"`
+	PollIntervalMs             int64   `json:"poll_interval_ms"`
+	AllFlippedMsP50            float64 `json:"all_flipped_ms_p50"`
+	AllFlippedMsP99            float64 `json:"all_flipped_ms_p99"`
+	AllFlippedMsMax            float64 `json:"all_flipped_ms_max"`
+	PerInstanceMsP50           float64 `json:"per_instance_ms_p50"`
+	PerInstanceMsP99           float64 `json:"per_instance_ms_p99"`
+	PublishCommandMsP50        float64 `json:"publish_command_ms_p50"`
+	InvocationsWhilePolling    int     `json:"invocations_while_polling"`
+	AllFlippedAfterRecordMsP50 float64 `json:"all_flipped_after_record_ms_p50"`
+	AllFlippedAfterRecordMsP99 float64 `json:"all_flipped_after_record_ms_p99"`
+}
+
+// Wanted says whether a verdict is the one a phase waits for.
+type Wanted func(harness.Verdict) bool
+
+// NewestRecord is the record with the highest offset (nil for none): its broker timestamp
+// is where "after the record's timestamp" is measured from.
+func NewestRecord(records []harness.TailRecord) *harness.TailRecord {
+	var newest *harness.TailRecord
+	for i := range records {
+		if newest == nil || records[i].Offset >= newest.Offset {
+			newest = &records[i]
+		}
+	}
+	return newest
+}
+
+// MaxRevision is the highest revision in the topic: the fleet is caught up when every
+// instance decides at it.
+func MaxRevision(records []harness.TailRecord) int64 {
+	var max int64
+	for _, r := range records {
+		if r.Revision > max {
+			max = r.Revision
+		}
+	}
+	return max
+}
+
+// pollAll invokes every instance until it decides as wanted, for at most bound from t0.
+// It returns, per instance, the time from t0 to its first wanted decision, the time of
+// the last of those, and the number of invocations made.
+func pollAll(fs []*harness.Function, event map[string]any, wanted Wanted, t0 time.Time,
+	poll, bound time.Duration) ([]float64, time.Time, int, error) {
+	times := make([]float64, len(fs))
+	var lastFlip time.Time
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	var firstErr error
+	calls := 0
+	for i, f := range fs {
+		wg.Add(1)
+		go func(i int, f *harness.Function) {
+			defer wg.Done()
+			deadline := t0.Add(bound)
+			for {
+				v, _, err := invokeVerdict(f, event)
+				now := time.Now()
+				mu.Lock()
+				calls++
+				mu.Unlock()
+				if err == nil && wanted(v) {
+					mu.Lock()
+					times[i] = Ms(now.Sub(t0))
+					if now.After(lastFlip) {
+						lastFlip = now
+					}
+					mu.Unlock()
+					return
+				}
+				if now.After(deadline) {
+					if err == nil {
+						err = fmt.Errorf("still answers %+v", v)
+					}
+					mu.Lock()
+					if firstErr == nil {
+						firstErr = fmt.Errorf("instance %d after %s: %w", i, bound, err)
+					}
+					mu.Unlock()
+					return
+				}
+				time.Sleep(poll)
+			}
+		}(i, f)
+	}
+	wg.Wait()
+	return times, lastFlip, calls, firstErr
+}
+
+// Fleet starts the instances, waits until every one decides at the topic's newest revision
+// (so no round measures a first connection to the broker), then runs the rounds. A round's
+// figure is the time from the start of `authz publish` until the last instance flipped,
+// and from the broker's timestamp of the newest record until then (the scripts set the
+// bench topic to LogAppendTime).
+func Fleet(p harness.Paths, cfg FleetConfig) (FleetResult, error) {
+	res := FleetResult{Instances: cfg.Instances, Rounds: cfg.Rounds, PollIntervalMs: cfg.Poll.Milliseconds()}
+	progress := cfg.Progress
+	if progress == nil {
+		progress = io.Discard
+	}
+	records, err := p.Tail(cfg.Brokers, cfg.Topic)
+	if err != nil {
+		return res, err
+	}
+	ready := MaxRevision(records)
+	fs := make([]*harness.Function, 0, cfg.Instances)
+	defer func() {
+		for _, f := range fs {
+			f.Stop()
+		}
+	}()
+	for i := 0; i < cfg.Instances; i++ {
+		f, err := p.StartFunction(harness.FunctionConfig{Env: FunctionEnv()})
+		if err != nil {
+			return res, fmt.Errorf("instance %d: %w", i, err)
+		}
+		fs = append(fs, f)
+	}
+	t0 := time.Now()
+	startTimes, _, _, err := pollAll(fs, cfg.Event, func(v harness.Verdict) bool {
+		return v.Allowed && v.Revision >= ready
+	}, t0, cfg.Poll, 120*time.Second)
+	if err != nil {
+		return res, fmt.Errorf("fleet start-up: %w", err)
+	}
+	fmt.Fprintf(progress, "fleet: %d instances allowing at policy revision >= %d after %.0f ms\n",
+		len(fs), ready, Max(startTimes))
+
+	var allFlip, pubDur, instFlip, fromRecord []float64
+	for r := 0; r < cfg.Rounds; r++ {
+		time.Sleep(cfg.Gap) // instances go idle, as between real requests
+		suspend := r%2 == 0
+		doc, what := cfg.Active, "reactivate"
+		wanted := func(v harness.Verdict) bool { return v.Allowed }
+		if suspend {
+			doc, what = cfg.Suspended, "suspend"
+			wanted = func(v harness.Verdict) bool { return !v.Allowed && v.Reason == "client_suspended" }
+		}
+		var pubErr error
+		var pubElapsed time.Duration
+		pubDone := make(chan struct{})
+		t0 := time.Now()
+		go func() {
+			defer close(pubDone)
+			_, pubErr = p.Publish(cfg.Brokers, cfg.Topic, doc)
+			pubElapsed = time.Since(t0)
+		}()
+		times, lastFlip, calls, err := pollAll(fs, cfg.Event, wanted, t0, cfg.Poll, cfg.Timeout)
+		<-pubDone
+		if pubErr != nil {
+			return res, fmt.Errorf("round %d: publish: %w", r+1, pubErr)
+		}
+		if err != nil {
+			return res, fmt.Errorf("round %d: %w", r+1, err)
+		}
+		records, err := p.Tail(cfg.Brokers, cfg.Topic)
+		if err != nil {
+			return res, fmt.Errorf("round %d: %w", r+1, err)
+		}
+		newest := NewestRecord(records)
+		if newest == nil || newest.TimestampMs == 0 {
+			return res, fmt.Errorf("round %d: no record timestamp in the topic", r+1)
+		}
+		fromRec := float64(lastFlip.UnixMicro()-newest.TimestampMs*1000) / 1000
+		s := Sorted(times)
+		allFlip = append(allFlip, Max(s))
+		pubDur = append(pubDur, Ms(pubElapsed))
+		instFlip = append(instFlip, times...)
+		fromRecord = append(fromRecord, fromRec)
+		res.InvocationsWhilePolling += calls
+		fmt.Fprintf(progress, "round %2d %-10s all %d flipped %7.1f ms after publish start, %6.1f ms after the record's timestamp (first %6.1f; publish command took %6.1f ms; %d invocations)\n",
+			r+1, what, len(fs), Max(s), fromRec, s[0], Ms(pubElapsed), calls)
+	}
+	if cfg.Rounds == 0 {
+		return res, nil
+	}
+	a, pd, f, fr := Sorted(allFlip), Sorted(pubDur), Sorted(instFlip), Sorted(fromRecord)
+	res.AllFlippedMsP50 = Round2(Percentile(a, 50))
+	res.AllFlippedMsP99 = Round2(Percentile(a, 99))
+	res.AllFlippedMsMax = Round2(Max(a))
+	res.PerInstanceMsP50 = Round2(Percentile(f, 50))
+	res.PerInstanceMsP99 = Round2(Percentile(f, 99))
+	res.PublishCommandMsP50 = Round2(Percentile(pd, 50))
+	res.AllFlippedAfterRecordMsP50 = Round2(Percentile(fr, 50))
+	res.AllFlippedAfterRecordMsP99 = Round2(Percentile(fr, 99))
+	return res, nil
+}
