@@ -24,7 +24,7 @@ AUTHZ      := $(RELEASE)/authz
 BOOTSTRAP  := $(RELEASE)/bootstrap
 
 .PHONY: help demo demo-up demo-down test tools build build-native policy-layer lint rust-test conformance schema \
-        kafka-up kafka-down integration validate go-test bench clean
+        kafka-up kafka-down integration validate go-test bench clean ts-test
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -38,7 +38,7 @@ demo-up: build-native ## start the demo gateway and leave it running
 demo-down: ## stop everything demo-up started
 	@bash scripts/demo.sh down
 
-test: tools lint rust-test conformance schema integration validate go-test ## everything CI runs
+test: tools lint rust-test conformance ts-test schema integration validate go-test ## everything CI runs
 	@echo "make test: all suites passed"
 
 tools: ## install the toolchain this repo needs (idempotent, cached)
@@ -62,6 +62,9 @@ rust-test: ## unit, property and conformance tests (no broker needed)
 
 conformance: build-native ## run every decision case through the authz CLI
 	$(AUTHZ) conformance conformance/
+
+ts-test: build-native ## the TypeScript build: lint, typecheck, bundle, unit and parity tests, conformance
+	@bash scripts/ts-test.sh
 
 schema: ## the JSON Schemas against every policy in the repo and sample events
 	@python3 scripts/schema-check.py
