@@ -72,6 +72,44 @@ function validate(args: readonly string[]): number {
   }
 }
 
+/** What `decide`/`explain` print for a policy text, an event text and a time. */
+export function decideOutput(policyPath: string, policyText: string, apiId: string, eventPath: string, eventText: string, now: number, explain: boolean): { stdout: string; stderr: string } {
+  let event: Json;
+  try {
+    event = parseExact(eventText);
+  } catch (e) {
+    if (e instanceof JsonSyntaxError) throw new Error(`${eventPath}: not JSON: ${e.message}`, { cause: e });
+    throw e;
+  }
+  let stderr = "";
+  let view: PolicyView | undefined;
+  try {
+    view = loadPolicy(policyText);
+  } catch (e) {
+    if (!(e instanceof PolicyErrors)) throw e;
+    stderr = `${policyPath}: invalid policy, deciding with none:\n${e.message}\n`;
+    view = undefined;
+  }
+  const outcome = handleEvent(view, apiId, event, now);
+  let out = "";
+  if (explain) {
+    const incoming = readEvent(event);
+    out += `event: "${incoming.shape === undefined ? "unrecognised" : SHAPE_DEBUG[incoming.shape]}"\n`;
+    const trace: Trace = [];
+    if (incoming.arn !== undefined && incoming.token !== NOT_BEARER) {
+      decide(view, apiId, { method: incoming.arn.method, path: incoming.arn.path, token: incoming.token }, now, trace);
+    }
+    trace.forEach(([step, what], i) => {
+      out += `${String(i + 1).padStart(2)}. ${step.padEnd(20)} ${what}\n`;
+    });
+    const d = outcome.decision;
+    out += `=> ${d.effect === "allow" ? "Allow" : "Deny"} (${d.reason})\n`;
+  }
+  const d = outcome.decision;
+  out += `${pretty({ effect: d.effect, reason: d.reason, principal: d.principal ?? null, response: outcome.response })}\n`;
+  return { stdout: out, stderr };
+}
+
 function decideCmd(args: readonly string[], explain: boolean): number {
   const f = flags(args, ["policy", "api-id", "event", "now"]);
   const policyPath = required(f, "policy");
@@ -82,39 +120,10 @@ function decideCmd(args: readonly string[], explain: boolean): number {
     throw new UsageError(`invalid value '${nowText}' for '--now <NOW>': invalid digit found in string`);
   }
   const now = nowText === undefined ? Math.floor(Date.now() / 1000) : Number(nowText);
-  let event: Json;
-  try {
-    event = parseExact(readText(eventPath));
-  } catch (e) {
-    if (e instanceof JsonSyntaxError) throw new Error(`${eventPath}: not JSON: ${e.message}`, { cause: e });
-    throw e;
-  }
-  const policyText = readText(policyPath);
-  let view: PolicyView | undefined;
-  try {
-    view = loadPolicy(policyText);
-  } catch (e) {
-    if (!(e instanceof PolicyErrors)) throw e;
-    process.stderr.write(`${policyPath}: invalid policy, deciding with none:\n${e.message}\n`);
-    view = undefined;
-  }
-  const outcome = handleEvent(view, apiId, event, now);
-  if (explain) {
-    const incoming = readEvent(event);
-    let out = `event: "${incoming.shape === undefined ? "unrecognised" : SHAPE_DEBUG[incoming.shape]}"\n`;
-    const trace: Trace = [];
-    if (incoming.arn !== undefined && incoming.token !== NOT_BEARER) {
-      decide(view, apiId, { method: incoming.arn.method, path: incoming.arn.path, token: incoming.token }, now, trace);
-    }
-    trace.forEach(([step, what], i) => {
-      out += `${String(i + 1).padStart(2)}. ${step.padEnd(20)} ${what}\n`;
-    });
-    const d = outcome.decision;
-    out += `=> ${d.effect === "allow" ? "Allow" : "Deny"} (${d.reason})\n`;
-    process.stdout.write(out);
-  }
-  const d = outcome.decision;
-  process.stdout.write(`${pretty({ effect: d.effect, reason: d.reason, principal: d.principal ?? null, response: outcome.response })}\n`);
+  const eventText = readText(eventPath);
+  const { stdout, stderr } = decideOutput(policyPath, readText(policyPath), apiId, eventPath, eventText, now, explain);
+  process.stderr.write(stderr);
+  process.stdout.write(stdout);
   return 0;
 }
 
@@ -159,4 +168,5 @@ function main(argv: readonly string[]): number {
   }
 }
 
-process.exitCode = main(process.argv.slice(2));
+// Run only as the program, not when a test imports decideOutput.
+if (process.argv[1] !== undefined && /cli\.[jt]s$/.test(process.argv[1])) process.exitCode = main(process.argv.slice(2));
