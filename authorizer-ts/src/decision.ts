@@ -5,7 +5,7 @@
 import { debugList } from "./json.js";
 import type { PolicyView } from "./policy/view.js";
 import { pathSegments } from "./route.js";
-import { clientId, TokenRejected, tokenScopes, verifyToken, type Trace, type VerifiedToken } from "./token.js";
+import { clientId, TokenRejected, tokenScopes, verifyToken, type Trace } from "./token.js";
 
 export const REASONS = [
   "no_policy", "unknown_api", "unknown_route", "public_route", "missing_token", "malformed_token",
@@ -81,13 +81,8 @@ export function decide(view: PolicyView | undefined, apiId: string, request: Req
     note("missing_token", "no bearer token in the request");
     return decision("missing_token", revision, { route: route.route });
   }
-  let verified: VerifiedToken;
-  try {
-    verified = verifyToken(request.token, view, now, trace);
-  } catch (e) {
-    if (e instanceof TokenRejected) return decision(e.reason, revision, { route: route.route });
-    throw e;
-  }
+  const verified = verifyToken(request.token, view, now, trace);
+  if (verified instanceof TokenRejected) return decision(verified.reason, revision, { route: route.route });
   const id = clientId(verified);
   if (id === undefined) {
     note("unknown_client", `none of the claims ${debugList(verified.issuer.clientIdClaims)} names a client`);

@@ -234,14 +234,14 @@ export function display<N>(v: JsonOf<N> | undefined): string {
     .join(",")}}`;
 }
 
-/** Output values: plain JSON plus exact integers (bigint). */
+/** Output values: integers as bigint (Rust's u64/i64), other numbers as doubles (f64). */
 export type Out = null | boolean | string | number | bigint | Out[] | { readonly [key: string]: Out | undefined };
 
 /** `serde_json::to_string_pretty` of a `Value`: two-space indent, keys in Rust order. */
 export function pretty(v: Out, indent = ""): string {
   if (v === null) return "null";
   if (typeof v === "bigint") return v.toString();
-  if (typeof v === "number") return Number.isInteger(v) ? String(v) : formatRyu(v);
+  if (typeof v === "number") return Number.isFinite(v) ? formatRyu(v) : "null";
   if (typeof v !== "object") return JSON.stringify(v);
   const inner = `${indent}  `;
   if (Array.isArray(v)) {
@@ -274,4 +274,39 @@ export function debugStr(s: string): string {
 /** Rust's `{:?}` of a `Vec<String>`. */
 export function debugList(items: readonly string[]): string {
   return `[${items.map(debugStr).join(", ")}]`;
+}
+
+/** `serde_json::to_string` of a `Value` (what `println!("{value}")` prints): keys in Rust order. */
+export function compact(v: Out): string {
+  if (v === null) return "null";
+  if (typeof v === "bigint") return v.toString();
+  if (typeof v === "number") return Number.isFinite(v) ? formatRyu(v) : "null";
+  if (typeof v !== "object") return JSON.stringify(v);
+  if (Array.isArray(v)) return `[${v.map(compact).join(",")}]`;
+  const obj = v;
+  return `{${sortedKeys(obj)
+    .filter((k) => obj[k] !== undefined)
+    .map((k) => `${JSON.stringify(k)}:${compact(obj[k] ?? null)}`)
+    .join(",")}}`;
+}
+
+declare global {
+  interface JSON {
+    /** ES2025 (Node 21+): a value JSON.stringify writes as the given text. */
+    rawJSON(text: string): unknown;
+  }
+}
+
+/** An output value the Lambda runtime's JSON.stringify can write, exact integers included. */
+export function toJsonSafe(v: Out): unknown {
+  if (typeof v === "bigint") return JSON.rawJSON(v.toString());
+  if (v === null || typeof v !== "object") return v;
+  if (Array.isArray(v)) return v.map(toJsonSafe);
+  const obj = v;
+  const out: Record<string, unknown> = {};
+  for (const k of sortedKeys(obj)) {
+    const x = obj[k];
+    if (x !== undefined) out[k] = toJsonSafe(x);
+  }
+  return out;
 }

@@ -27,10 +27,9 @@ export interface VerifiedToken {
   readonly kid: string;
 }
 
-export class TokenRejected extends Error {
-  constructor(readonly reason: Reason) {
-    super(reason);
-  }
+/** Why a token was refused (no exception on the hot path: a deny is an ordinary outcome). */
+export class TokenRejected {
+  constructor(readonly reason: Reason) {}
 }
 
 function decodeJson(segment: string): FastObject | undefined {
@@ -72,34 +71,34 @@ function asF64(v: unknown): number | undefined {
   return typeof v === "number" ? v : undefined;
 }
 
-/** Verifies `token` against the policy at `now` (Unix seconds); throws TokenRejected. */
-export function verifyToken(token: string, view: PolicyView, now: number, trace?: Trace): VerifiedToken {
+/** Verifies `token` against the policy at `now` (Unix seconds). */
+export function verifyToken(token: string, view: PolicyView, now: number, trace?: Trace): VerifiedToken | TokenRejected {
   const note = (step: string, what: string): void => {
     trace?.push([step, what]);
   };
-  const reject = (reason: Reason, what: string): never => {
+  const reject = (reason: Reason, what: string): TokenRejected => {
     note(reason, what);
-    throw new TokenRejected(reason);
+    return new TokenRejected(reason);
   };
   // Structure: size first, then exactly three base64url segments, a JSON header and a JSON
   // object payload; `crit` names extensions we do not implement, so any is refused.
   const size = byteLength(token);
-  if (size > MAX_TOKEN_BYTES) reject("malformed_token", `token is ${size} bytes, over the ${MAX_TOKEN_BYTES}-byte limit`);
+  if (size > MAX_TOKEN_BYTES) return reject("malformed_token", `token is ${size} bytes, over the ${MAX_TOKEN_BYTES}-byte limit`);
   const parts = token.split(".");
-  if (parts.length !== 3) reject("malformed_token", "not three dot-separated segments (a compact JWS)");
+  if (parts.length !== 3) return reject("malformed_token", "not three dot-separated segments (a compact JWS)");
   const [h64 = "", p64 = "", s64 = ""] = parts;
   // An empty signature is still a decodable JWS (the unsecured `alg: none` form); the
   // algorithm check refuses it.
   if (h64 === "" || p64 === "" || !isB64url(h64) || !isB64url(p64) || !isB64url(s64)) {
-    reject("malformed_token", "header or payload is empty, or a segment is not base64url");
+    return reject("malformed_token", "header or payload is empty, or a segment is not base64url");
   }
   const header = decodeJson(h64);
   const claims = decodeJson(p64);
-  if (header === undefined || claims === undefined) reject("malformed_token", "header or payload is not a JSON object");
-  const h = header as FastObject;
-  const c = claims as FastObject;
+  if (header === undefined || claims === undefined) return reject("malformed_token", "header or payload is not a JSON object");
+  const h = header;
+  const c = claims;
   // Any `crit` member, even null or empty, names extensions we do not implement.
-  if (Object.hasOwn(h, "crit")) reject("malformed_token", "header has `crit`; no critical extensions are implemented");
+  if (Object.hasOwn(h, "crit")) return reject("malformed_token", "header has `crit`; no critical extensions are implemented");
   const algName = get(h, "alg");
   if (typeof algName !== "string") return reject("malformed_token", "header has no `alg` string");
   note("structure", "compact JWS with JSON header and payload");
@@ -120,32 +119,32 @@ export function verifyToken(token: string, view: PolicyView, now: number, trace?
   const kid = typeof kidValue === "string" ? kidValue : "";
   const key = issuer.keys.get(kid);
   if (key === undefined) return reject("unknown_key", `\`kid\` ${debugStr(kid)} names no key of issuer "${issuer.id}"`);
-  if (key.status === "revoked") reject("revoked_key", `key "${kid}" is revoked`);
+  if (key.status === "revoked") return reject("revoked_key", `key "${kid}" is revoked`);
   note("key", `key "${kid}" is ${key.status}`.toLowerCase());
 
   const signature = decodeB64url(s64);
   const valid = accepts(key.public, alg) && signature !== undefined && verifySignature(key.public, alg, token.slice(0, h64.length + 1 + p64.length), signature);
-  if (!valid) reject("bad_signature", `signature does not verify with key "${kid}" and ${algName}`);
+  if (!valid) return reject("bad_signature", `signature does not verify with key "${kid}" and ${algName}`);
   note("signature", "verifies");
 
   const leeway = issuer.leewaySeconds;
   const leewayText = formatRustF64(leeway);
   // `exp` must be a number: a string or missing `exp` is an expired token, never "no expiry".
   const exp = asF64(get(c, "exp"));
-  if (exp === undefined) reject("expired", "`exp` is missing or not a number");
+  if (exp === undefined) return reject("expired", "`exp` is missing or not a number");
   else if (exp + leeway >= now) note("expiry", `exp ${formatRustF64(exp)} is not past now ${now} (leeway ${leewayText}s)`);
-  else reject("expired", `exp ${formatRustF64(exp)} is past now ${now} beyond the ${leewayText}s leeway`);
+  else return reject("expired", `exp ${formatRustF64(exp)} is past now ${now} beyond the ${leewayText}s leeway`);
   const nbfValue = get(c, "nbf");
   if (nbfValue !== undefined) {
     const nbf = asF64(nbfValue);
     if (nbf !== undefined && nbf - leeway <= now) note("not_before", `nbf ${formatRustF64(nbf)} is not after now`);
-    else reject("not_yet_valid", `nbf ${display(nbfValue)} is after now ${now} beyond the ${leewayText}s leeway`);
+    else return reject("not_yet_valid", `nbf ${display(nbfValue)} is after now ${now} beyond the ${leewayText}s leeway`);
   }
   const aud = get(c, "aud");
   let audienceOk = false;
   if (typeof aud === "string") audienceOk = issuer.audiences.has(aud);
   else if (Array.isArray(aud)) audienceOk = aud.some((a) => typeof a === "string" && issuer.audiences.has(a));
-  if (!audienceOk) reject("wrong_audience", `\`aud\` ${display(aud ?? null)} is not among ${debugList(issuer.audienceList)}`);
+  if (!audienceOk) return reject("wrong_audience", `\`aud\` ${display(aud ?? null)} is not among ${debugList(issuer.audienceList)}`);
   note("audience", "matches");
   return { issuer, claims: c, alg, kid };
 }
