@@ -32,8 +32,10 @@ test("one log line and one EMF record per decision, never the token", () => {
   const [, payload = "", sig = ""] = t.split(".");
   assert.ok(!line.includes(payload) && !line.includes(sig));
   const emf = JSON.parse(compact(decisionMetrics(outcome, "orders", 1n, 0n, false))) as { _aws: { CloudWatchMetrics: { Namespace: string; Dimensions: string[][] }[] }; Decisions: number };
-  assert.equal(emf._aws.CloudWatchMetrics[0]?.Namespace, METRIC_NAMESPACE);
-  assert.deepEqual(emf._aws.CloudWatchMetrics[0]?.Dimensions, [["ApiId", "Effect", "Reason"]]);
+  const [cw] = emf._aws.CloudWatchMetrics;
+  assert.ok(cw !== undefined);
+  assert.equal(cw.Namespace, METRIC_NAMESPACE);
+  assert.deepEqual(cw.Dimensions, [["ApiId", "Effect", "Reason"]]);
   assert.match(compact(decisionMetrics(outcome, "orders", 1n, 0n, false)), /"Decisions":1\.0,/);
   // The runtime serializes the response with JSON.stringify: exact, no BigInt error.
   assert.match(JSON.stringify(toJsonSafe(outcome.response)), /"policyRevision":18446744073709551615/);
