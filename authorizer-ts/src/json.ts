@@ -189,7 +189,7 @@ function shortest(f: number): { digits: string; k: number } {
   return { digits, k: Number(exp) - digits.length + 1 };
 }
 
-/** A double as serde_json writes it (ryu): `1.0`, `1.5`, `1e20`, `0.001`, `1.5e-7`. */
+/** A double as serde_json (1.0.154, zmij) writes it: `1.0`, `1.5`, `0.001`, `1e+16`, `1.5e-7`. */
 export function formatRyu(f: number): string {
   if (f === 0) return Object.is(f, -0) ? "-0.0" : "0.0";
   const sign = f < 0 ? "-" : "";
@@ -200,7 +200,8 @@ export function formatRyu(f: number): string {
   if (kk > 0 && kk <= 16) return `${sign}${digits.slice(0, kk)}.${digits.slice(kk)}`;
   if (kk > -5 && kk <= 0) return `${sign}0.${"0".repeat(-kk)}${digits}`;
   const rest = length === 1 ? "" : `.${digits.slice(1)}`;
-  return `${sign}${digits[0] ?? "0"}${rest}e${kk - 1}`;
+  const exp = kk - 1;
+  return `${sign}${digits[0] ?? "0"}${rest}e${exp >= 0 ? "+" : "-"}${Math.abs(exp)}`;
 }
 
 /** A double as Rust's `Display` writes it: positional, shortest, no `.0` (`1`, `0.5`). */

@@ -54,9 +54,13 @@ test("values print as serde_json and Rust print them", () => {
   assert.equal(formatRyu(1), "1.0");
   assert.equal(formatRyu(1.5), "1.5");
   assert.equal(formatRyu(1e15), "1000000000000000.0");
-  assert.equal(formatRyu(1e16), "1e16");
-  assert.equal(formatRyu(123456789012345680), "1.2345678901234568e17");
+  assert.equal(formatRyu(1e16), "1e+16");
+  assert.equal(formatRyu(123456789012345680), "1.2345678901234568e+17");
+  assert.equal(formatRyu(1e300), "1e+300");
   assert.equal(formatRyu(1.5e-7), "1.5e-7");
+  assert.equal(formatRyu(1e-5), "0.00001");
+  assert.equal(formatRyu(1e-6), "1e-6");
+  assert.equal(formatRyu(1e-7), "1e-7");
   assert.equal(formatRyu(0.001), "0.001");
   assert.equal(formatRyu(-0), "-0.0");
   assert.equal(formatRustF64(1795000600), "1795000600");
