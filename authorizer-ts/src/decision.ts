@@ -54,52 +54,53 @@ export function decision(reason: Reason, revision: bigint, extra: Partial<Pick<D
 /** Decides one request against the policy in force for the API `apiId` at `now`; with a
  *  `trace`, also records each check and its outcome (for `explain`). */
 export function decide(view: PolicyView | undefined, apiId: string, request: Request, now: number, trace?: Trace): Decision {
-  const note = (step: string, what: string): void => {
-    trace?.push([step, what]);
+  // Notes are built only when traced: formatting them costs more than the checks.
+  const note = (step: string, what: () => string): void => {
+    trace?.push([step, what()]);
   };
   if (view === undefined) {
-    note("no_policy", "no valid policy is loaded");
+    note("no_policy", () => "no valid policy is loaded");
     return decision("no_policy", 0n);
   }
   const revision = view.revision;
   const api = view.api(apiId);
   if (api === undefined) {
-    note("unknown_api", `the policy has no API "${apiId}"`);
+    note("unknown_api", () => `the policy has no API "${apiId}"`);
     return decision("unknown_api", revision);
   }
   const route = api.findRoute(request.method, pathSegments(request.path));
   if (route === undefined) {
-    note("unknown_route", `no route of "${apiId}" matches ${request.method} ${request.path}`);
+    note("unknown_route", () => `no route of "${apiId}" matches ${request.method} ${request.path}`);
     return decision("unknown_route", revision);
   }
-  note("route", `${request.method} ${request.path} matches "${route.route}"`);
+  note("route", () => `${request.method} ${request.path} matches "${route.route}"`);
   if (route.public) {
-    note("public_route", "the route is public: no token needed");
+    note("public_route", () => "the route is public: no token needed");
     return decision("public_route", revision, { route: route.route });
   }
   if (request.token === undefined) {
-    note("missing_token", "no bearer token in the request");
+    note("missing_token", () => "no bearer token in the request");
     return decision("missing_token", revision, { route: route.route });
   }
   const verified = verifyToken(request.token, view, now, trace);
   if (verified instanceof TokenRejected) return decision(verified.reason, revision, { route: route.route });
   const id = clientId(verified);
   if (id === undefined) {
-    note("unknown_client", `none of the claims ${debugList(verified.issuer.clientIdClaims)} names a client`);
+    note("unknown_client", () => `none of the claims ${debugList(verified.issuer.clientIdClaims)} names a client`);
     return decision("unknown_client", revision, { route: route.route });
   }
   const client = view.client(id);
   if (client === undefined) {
-    note("unknown_client", `client "${id}" is not in the policy`);
+    note("unknown_client", () => `client "${id}" is not in the policy`);
     return decision("unknown_client", revision, { route: route.route, principal: id });
   }
   if (!client.active) {
-    note("client_suspended", `client "${id}" is ${client.status}`.toLowerCase());
+    note("client_suspended", () => `client "${id}" is ${client.status}`.toLowerCase());
     return decision("client_suspended", revision, { route: route.route, principal: id });
   }
   const scopes = tokenScopes(verified.claims).filter((s) => client.scopes.has(s));
   const missing = route.scopes.filter((s) => !scopes.includes(s));
-  if (missing.length === 0) note("ok", `client "${id}" holds ${debugList(route.scopes)}`);
-  else note("insufficient_scope", `route needs ${debugList(route.scopes)}; token and client together hold ${debugList(scopes)}`);
+  if (missing.length === 0) note("ok", () => `client "${id}" holds ${debugList(route.scopes)}`);
+  else note("insufficient_scope", () => `route needs ${debugList(route.scopes)}; token and client together hold ${debugList(scopes)}`);
   return decision(missing.length === 0 ? "ok" : "insufficient_scope", revision, { route: route.route, principal: id, scopes });
 }
