@@ -27,9 +27,8 @@ export class Rng {
     return Math.floor(this.next() * n);
   }
   pick<T>(items: readonly T[]): T {
-    const v = items[this.int(items.length)];
-    if (v === undefined) throw new Error("empty");
-    return v;
+    if (items.length === 0) throw new Error("empty");
+    return items[this.int(items.length)] as T;
   }
   chance(p: number): boolean {
     return this.next() < p;
