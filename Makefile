@@ -28,7 +28,7 @@ AUTHZ      := $(RELEASE)/authz
 BOOTSTRAP  := $(RELEASE)/bootstrap
 
 .PHONY: help demo demo-up demo-down test tools build build-native policy-layer lint rust-test conformance schema \
-        kafka-up kafka-down integration validate go-test bench clean fuzz fuzz-smoke
+        kafka-up kafka-down integration validate go-test bench clean fuzz fuzz-smoke ts-test
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -42,7 +42,7 @@ demo-up: build-native ## start the demo gateway and leave it running
 demo-down: ## stop everything demo-up started
 	@bash scripts/demo.sh down
 
-test: tools lint rust-test fuzz-smoke conformance schema integration validate go-test ## everything CI runs
+test: tools lint rust-test fuzz-smoke conformance ts-test schema integration validate go-test ## everything CI runs
 	@echo "make test: all suites passed"
 
 tools: ## install the toolchain this repo needs (idempotent, cached)
@@ -72,6 +72,9 @@ fuzz: ## every fuzz target for longer (FUZZ_SECONDS per target, default 600)
 
 conformance: build-native ## run every decision case through the authz CLI
 	$(AUTHZ) conformance conformance/
+
+ts-test: build-native ## the TypeScript build: lint, typecheck, bundle, unit and parity tests, conformance
+	@bash scripts/ts-test.sh
 
 schema: ## the JSON Schemas against every policy in the repo and sample events
 	@python3 scripts/schema-check.py

@@ -1,0 +1,42 @@
+// The Lambda side: configuration problems, the decision log line and EMF record fields, and
+// a response the runtime's JSON.stringify can write (exact revisions included).
+import assert from "node:assert/strict";
+import { test } from "node:test";
+
+import { handleEvent } from "../src/apigw/response.js";
+import { configFromEnv } from "../src/config.js";
+import { compact, toJsonSafe } from "../src/json.js";
+import { decisionLog, decisionMetrics, METRIC_NAMESPACE } from "../src/observe.js";
+import { loadPolicy } from "../src/policy/load.js";
+import { claims, generateKey, httpV2, NOW, policy, token } from "./helpers.js";
+
+test("configuration: the same variables and problems as the Rust build", () => {
+  const { config, problems } = configFromEnv({ AUTHZ_MAX_STALENESS_MS: "x", AUTHZ_LOG_LEVEL: "loud" });
+  assert.equal(config.apiId, "");
+  assert.equal(config.policyFile, "/opt/gateway-policy.json");
+  assert.equal(config.maxStalenessMs, 1000n);
+  assert.match(problems[0] ?? "", /AUTHZ_API_ID/);
+  assert.ok(problems.some((p) => p.includes('AUTHZ_LOG_LEVEL="loud"')));
+  assert.ok(problems.some((p) => p.includes('AUTHZ_MAX_STALENESS_MS="x" is not a whole number of milliseconds; using 1000')));
+  assert.ok(configFromEnv({ AUTHZ_API_ID: "orders", AUTHZ_KAFKA_TOPIC: "t" }).problems.some((p) => p.includes("no policy stream")));
+});
+
+test("one log line and one EMF record per decision, never the token", () => {
+  const k = generateKey("ec", "p256");
+  const text = JSON.stringify(policy([{ kid: "ec", jwk: k.jwk }], ["ES256"])).replace('"revision":7', '"revision":18446744073709551615');
+  const view = loadPolicy(text);
+  const t = token(k, "ES256", claims());
+  const outcome = handleEvent(view, "orders", httpV2("GET", "/orders/1", `Bearer ${t}`), NOW);
+  const line = compact(decisionLog(outcome, "orders", 12n, false, "req-1"));
+  assert.equal(line, '{"api_id":"orders","effect":"allow","event":"http_v2","latency_us":12,"level":"info","method":"GET","msg":"decision","path":"/orders/1","principal":"app","reason":"ok","request_id":"req-1","revision":18446744073709551615,"route":"GET /orders/{id}","stale":false}');
+  const [, payload = "", sig = ""] = t.split(".");
+  assert.ok(!line.includes(payload) && !line.includes(sig));
+  const emf = JSON.parse(compact(decisionMetrics(outcome, "orders", 1n, 0n, false))) as { _aws: { CloudWatchMetrics: { Namespace: string; Dimensions: string[][] }[] }; Decisions: number };
+  const [cw] = emf._aws.CloudWatchMetrics;
+  assert.ok(cw !== undefined);
+  assert.equal(cw.Namespace, METRIC_NAMESPACE);
+  assert.deepEqual(cw.Dimensions, [["ApiId", "Effect", "Reason"]]);
+  assert.match(compact(decisionMetrics(outcome, "orders", 1n, 0n, false)), /"Decisions":1\.0,/);
+  // The runtime serializes the response with JSON.stringify: exact, no BigInt error.
+  assert.match(JSON.stringify(toJsonSafe(outcome.response)), /"policyRevision":18446744073709551615/);
+});

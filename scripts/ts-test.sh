@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# The TypeScript build's checks, with the Node of the Lambda runtime (scripts/tools-node.sh):
+# npm ci, lint, typecheck, bundle, node's test runner (unit, property, parity and
+# differential tests against the Rust `authz`), then conformance/ through the TS CLI.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+CACHE_DIR="${CACHE_DIR:-$HOME/.cache/team-gateway}"
+bash scripts/tools-node.sh
+export PATH="$CACHE_DIR/node-current/bin:$PATH"
+# The Rust CLI the parity tests compare against (`make build-native`).
+export AUTHZ_BIN="${AUTHZ_BIN:-${CARGO_TARGET_DIR:-$CACHE_DIR/cargo-target}/release/authz}"
+[ -x "$AUTHZ_BIN" ] || { echo "ts-test: $AUTHZ_BIN is missing; run make build-native" >&2; exit 1; }
+cd authorizer-ts
+echo "ts-test: node $(node --version), npm $(npm --version)"
+npm ci --no-audit --no-fund --loglevel=error
+npm run --silent lint
+npm run --silent typecheck
+npm run --silent build
+npm test --silent
+node dist/cli.js conformance ../conformance
