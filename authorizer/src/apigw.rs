@@ -422,7 +422,7 @@ fn cover(api: &Api, allowed: &[bool], method: &str, route: usize, shape: &[Segme
     // `METHOD/*` also matches the root `METHOD/` (the `*` matching nothing).
     if shape.len() == 1 && !matches!(shape[0], Segment::Literal(_)) {
         let root = api.router.find(method, &[]);
-        if !root.is_some_and(|r| allowed.get(r) == Some(&true)) {
+        if root.is_none_or(|r| allowed.get(r) != Some(&true)) {
             deny.push(shape_pattern(method, &[]));
         }
     }

@@ -227,7 +227,7 @@ pub fn check_jwk(jwk: &Value) -> Result<PublicKey, Vec<KeyError>> {
     let mut errors = Vec::new();
     if let Some(member) = PRIVATE_MEMBERS.iter().find(|m| obj.contains_key(**m)) {
         // Nothing else matters: the key must not be in the policy at all.
-        return Err(vec![KeyError::PrivateMaterial { member: *member }]);
+        return Err(vec![KeyError::PrivateMaterial { member }]);
     }
     if let Some(use_) = obj.get("use") {
         if use_ != "sig" {

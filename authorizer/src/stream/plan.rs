@@ -379,7 +379,7 @@ mod tests {
         let k = SigningKey::generate("p", Algorithm::EdDSA).expect("key");
         let evil = SigningKey::generate("p", Algorithm::EdDSA).expect("key");
         let doc = document(Some(&k), &[("a", "active"), ("b", "active")]);
-        let records = vec![
+        let records = [
             record(
                 0,
                 "client/a",

@@ -279,7 +279,7 @@ proptest! {
                 continue;
             }
             let n = w.play(s);
-            for (k, v) in w.log[w.log.len() - n..].to_vec() {
+            for (k, v) in &w.log[w.log.len() - n..] {
                 let applied_before = live.view().map(PolicyView::to_document);
                 let (served_before, _) = served(&live);
                 let outcome = live.apply(Some(k.as_bytes()), v.as_deref());
