@@ -14,13 +14,7 @@ set -euo pipefail
 
 source "$(dirname "$0")/lib.sh"
 
-# Pinned versions. Bump deliberately; each is a tag served by the Go module proxy / PyPI.
-OPENTOFU_VERSION="${OPENTOFU_VERSION:-v1.10.10}"
-TFLINT_VERSION="${TFLINT_VERSION:-v0.64.0}"
-TERRAFORM_DOCS_VERSION="${TERRAFORM_DOCS_VERSION:-v0.20.0}"
-CHECKOV_VERSION="${CHECKOV_VERSION:-3.3.30}"
-MOTO_VERSION="${MOTO_VERSION:-5.2.1}"
-AWS_PROVIDER_VERSION="${AWS_PROVIDER_VERSION:-5.100.0}"
+# Pinned versions (OPENTOFU_VERSION, TFLINT_VERSION, ...) come from scripts/versions.env.
 # terraform-provider-aws's go.mod has no /v5 suffix, so a 5.x release is reachable through
 # the Go module proxy only as a pseudo-version of its release commit. Set this to one
 # (v0.0.0-<date>-<commit>) to build the provider when no mirror has it.
