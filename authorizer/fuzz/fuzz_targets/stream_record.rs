@@ -74,6 +74,16 @@ fn run(baked: &PolicyView, records: &[Record]) -> (Vec<String>, Option<Value>) {
                 }
             }
             Applied::Tombstone { .. } => assert!(!signed_mode, "a tombstone applied in signed mode"),
+            // A checkpoint only states what the topic should hold: it must be the portal's
+            // and must not change an entity itself.
+            Applied::Checkpoint { signed_by, .. } => {
+                assert!(signed_mode, "a checkpoint accepted in unsigned mode");
+                assert!(
+                    publisher_signed(value.as_deref().unwrap_or_default(), signed_by, before.as_ref().unwrap_or(&Value::Null)),
+                    "checkpoint accepted as signed by {signed_by}, but it does not verify with that publisher's key"
+                );
+                assert_eq!(before, after, "a checkpoint changed the applied view");
+            }
         }
         verdicts.push(verdict_kind(&verdict));
     }
