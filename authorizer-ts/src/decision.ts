@@ -4,7 +4,7 @@
 
 import { debugList } from "./json.js";
 import type { PolicyView } from "./policy/view.js";
-import { pathSegments } from "./route.js";
+import { pathRefusal, pathSegments } from "./route.js";
 import { clientId, TokenRejected, tokenScopes, verifyToken, type Trace } from "./token.js";
 
 export const REASONS = [
@@ -70,7 +70,11 @@ export function decide(view: PolicyView | undefined, apiId: string, request: Req
   }
   const route = api.findRoute(request.method, pathSegments(request.path));
   if (route === undefined) {
-    note("unknown_route", () => `no route of "${apiId}" matches ${request.method} ${request.path}`);
+    note("unknown_route", () => {
+      const refusal = pathRefusal(request.path);
+      const why = refusal === undefined ? "" : ` (paths with ${refusal} are refused)`;
+      return `no route of "${apiId}" matches ${request.method} ${request.path}${why}`;
+    });
     return decision("unknown_route", revision);
   }
   note("route", () => `${request.method} ${request.path} matches "${route.route}"`);

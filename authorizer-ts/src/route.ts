@@ -56,6 +56,10 @@ export function parseRoute(text: string): RouteTemplate {
         `segment "${part}" is not a literal nor a whole "{param}"; braces must enclose a segment`,
       );
     } else {
+      const refusal = segmentRefusal(part);
+      if (refusal !== undefined) {
+        throw new RouteError(`segment "${part}" could never match: request paths with ${refusal} are refused`);
+      }
       segments.push({ kind: "literal", text: part });
     }
   }
@@ -63,10 +67,7 @@ export function parseRoute(text: string): RouteTemplate {
 }
 
 function arnPatternFor(t: RouteTemplate, method: string): string {
-  let out = method;
-  if (t.segments.length === 0) out += "/";
-  for (const seg of t.segments) out += seg.kind === "literal" ? `/${seg.text}` : "/*";
-  return out;
+  return shapePattern(method, t.segments);
 }
 
 /** The execute-api ARN resource suffixes of a route: `METHOD/path` with `*` for parameters.
@@ -74,6 +75,76 @@ function arnPatternFor(t: RouteTemplate, method: string): string {
 export function arnPatterns(t: RouteTemplate): string[] {
   if (t.method === "ANY") return METHODS.filter((m) => m !== "ANY").map((m) => arnPatternFor(t, m));
   return [arnPatternFor(t, t.method)];
+}
+
+/** The router's preference at one position: a literal, then `{param}`, then `{param+}`. */
+function rank(seg: Segment): number {
+  return seg.kind === "literal" ? 0 : seg.kind === "param" ? 1 : 2;
+}
+
+/** Whether the route serves `method` (its own, or any for `ANY`). */
+export function serves(t: RouteTemplate, method: string): boolean {
+  return t.method === method || t.method === "ANY";
+}
+
+/** Which of two routes the router picks for a path both match (negative: `a`): the first
+ *  position where their segments differ decides (literal, then `{param}`, then `{param+}`);
+ *  with the same segments, a named method beats `ANY`. Only meaningful for routes whose
+ *  shapes intersect. */
+export function precedence(a: RouteTemplate, b: RouteTemplate): number {
+  const n = Math.min(a.segments.length, b.segments.length);
+  for (let i = 0; i < n; i++) {
+    const x = a.segments[i] as Segment;
+    const y = b.segments[i] as Segment;
+    const order = rank(x) - rank(y);
+    if (order !== 0) return Math.sign(order);
+    if (x.kind === "greedy") break; // both greedy: the same shape, the method decides
+  }
+  return Number(a.method === "ANY") - Number(b.method === "ANY");
+}
+
+function sameSegment(x: Segment, y: Segment): boolean {
+  return x.kind === y.kind && (x.kind !== "literal" || (y.kind === "literal" && x.text === y.text));
+}
+
+export function sameShape(a: readonly Segment[], b: readonly Segment[]): boolean {
+  return a.length === b.length && a.every((x, i) => sameSegment(x, b[i] as Segment));
+}
+
+/** The shape that matches exactly the paths both shapes match, if any path does. */
+export function intersect(a: readonly Segment[], b: readonly Segment[]): Segment[] | undefined {
+  const out: Segment[] = [];
+  for (let i = 0; ; i++) {
+    const x = a[i];
+    const y = b[i];
+    if (x === undefined && y === undefined) return out;
+    if (x?.kind === "greedy" && y?.kind === "greedy") {
+      out.push(x);
+      return out;
+    }
+    // A greedy tail takes whatever (non-empty) rest the other shape has.
+    if (x?.kind === "greedy" && y !== undefined) return [...out, ...b.slice(i)];
+    if (y?.kind === "greedy" && x !== undefined) return [...out, ...a.slice(i)];
+    if (x === undefined || y === undefined) return undefined;
+    if (x.kind === "literal" && y.kind === "literal") {
+      if (x.text !== y.text) return undefined;
+      out.push(x);
+    } else if (x.kind === "literal") {
+      out.push(x);
+    } else {
+      out.push(y);
+    }
+  }
+}
+
+/** The IAM resource suffix of a shape for one method: `METHOD/literal/*`, with `*` for each
+ *  `{param}` and `{param+}` (an IAM `*` spans `/` too, so this over-approximates and the
+ *  caller denies the difference). The root is `METHOD/`. */
+export function shapePattern(method: string, segments: readonly Segment[]): string {
+  let out = method;
+  if (segments.length === 0) out += "/";
+  for (const seg of segments) out += seg.kind === "literal" ? `/${seg.text}` : "/*";
+  return out;
 }
 
 class Methods {
@@ -127,8 +198,12 @@ export class Router {
     return node.here.insert(t.method, index);
   }
 
-  /** The most specific route for `method` and path segments (without the stage). */
+  /** The most specific route for `method` and path segments (without the stage); none
+   *  when a segment is refused (`segmentRefusal`). */
   find(method: string, segments: readonly string[]): number | undefined {
+    // `ANY` is a route's method, never a request's; other methods API Gateway never sends.
+    if (method === "ANY" || !(METHODS as readonly string[]).includes(method)) return undefined;
+    if (segments.some((s) => segmentRefusal(s) !== undefined)) return undefined;
     return findIn(this.root, method, segments, 0);
   }
 }
@@ -148,7 +223,63 @@ function findIn(node: Node, method: string, segments: readonly string[], at: num
   return node.greedy.get(method);
 }
 
-/** A request path's non-empty segments. */
+/** A request path's segments, as sent: `"/"` is the root (no segments), and empty segments
+ *  are kept so that the router can refuse them. */
 export function pathSegments(path: string): string[] {
-  return path.split("/").filter((s) => s !== "");
+  const rest = path.startsWith("/") ? path.slice(1) : path;
+  return rest === "" ? [] : rest.split("/");
+}
+
+// Why the router refuses a request path outright (the decision is then `unknown_route`).
+// API Gateway evaluates a cached IAM policy against the method ARN of later requests, with
+// `*` matching any run of characters, `/` included; the router and the policy must read a
+// path the same way, so a path the router would normalise (`//`, a trailing `/`, `.` and
+// `..`, an encoded `/` or `\`) is refused, and the policy denies each such path with
+// REFUSED_PATH_PATTERNS. `*` and `?` are ordinary characters to the router.
+// The texts are the Rust build's (PathRefusal's Display).
+export const PATH_REFUSALS = {
+  emptySegment: `an empty segment ("//" or a trailing '/')`,
+  dotSegment: `a "." or ".." segment`,
+  encodedDelimiter: `an encoded '/', '\\' or '.' (%2F, %5C, %2E)`,
+  backslash: `a '\\'`,
+} as const;
+export type PathRefusal = (typeof PATH_REFUSALS)[keyof typeof PATH_REFUSALS];
+
+/** Substrings that make a segment refused, with the refusal; each is also one deny pattern. */
+const REFUSED_SUBSTRINGS: readonly (readonly [string, PathRefusal])[] = [
+  ["%2F", PATH_REFUSALS.encodedDelimiter],
+  ["%2f", PATH_REFUSALS.encodedDelimiter],
+  ["%5C", PATH_REFUSALS.encodedDelimiter],
+  ["%5c", PATH_REFUSALS.encodedDelimiter],
+  ["%2E", PATH_REFUSALS.encodedDelimiter],
+  ["%2e", PATH_REFUSALS.encodedDelimiter],
+  ["\\", PATH_REFUSALS.backslash],
+];
+
+/** IAM resource suffixes (after `arn:...:API/STAGE`) that match exactly the method ARNs whose
+ *  path the router refuses: every refused path matches one, no accepted path does. */
+export const REFUSED_PATH_PATTERNS: readonly string[] = [
+  "/*//*", // an empty segment inside the path (or right after the method)
+  "/*/*/", // a trailing '/' (the root is "METHOD/", with one '/' only)
+  "/*/./*", // a "." segment
+  "/*/.", // a "." segment at the end
+  "/*/../*", // a ".." segment
+  "/*/..", // a ".." segment at the end
+  "/*%2F*", "/*%2f*", "/*%5C*", "/*%5c*", "/*%2E*", "/*%2e*", "/*\\*",
+];
+
+/** Why one segment is refused, if it is. */
+export function segmentRefusal(segment: string): PathRefusal | undefined {
+  if (segment === "") return PATH_REFUSALS.emptySegment;
+  if (segment === "." || segment === "..") return PATH_REFUSALS.dotSegment;
+  return REFUSED_SUBSTRINGS.find(([s]) => segment.includes(s))?.[1];
+}
+
+/** Why a request path is refused, if it is. */
+export function pathRefusal(path: string): PathRefusal | undefined {
+  for (const s of pathSegments(path)) {
+    const r = segmentRefusal(s);
+    if (r !== undefined) return r;
+  }
+  return undefined;
 }
