@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { arnPatterns, parseRoute, Router } from "../src/route.js";
+import { arnPatterns, intersect, parseRoute, pathRefusal, pathSegments, precedence, Router, shapePattern } from "../src/route.js";
 
 function router(routes: string[]): Router {
   const r = new Router();
@@ -29,6 +29,40 @@ test("literal beats param beats greedy, and a method beats ANY", () => {
   assert.equal(r.find("GET", []), 5);
   assert.equal(r.find("GET", ["orders", "1", "2"]), undefined);
   assert.equal(router(["GET /a/b/c", "GET /a/{x}/d"]).find("GET", ["a", "b", "d"]), 1);
+});
+
+test("refuses paths it would otherwise normalise", () => {
+  const r = router(["GET /orders/{id}", "GET /orders/export", "GET /"]);
+  const find = (p: string) => r.find("GET", pathSegments(p));
+  assert.equal(find("/"), 2);
+  assert.equal(find("/orders/export"), 1);
+  for (const p of ["/orders/export/", "/orders//export", "//orders/export", "/orders/.", "/orders/..", "/orders/a%2Fb", "/orders/%2e%2e", "/orders/a%5Cb", "/orders/a\\b"]) {
+    assert.equal(find(p), undefined, p);
+    assert.notEqual(pathRefusal(p), undefined, p);
+  }
+  // IAM wildcards are ordinary characters to the router.
+  assert.equal(find("/orders/*"), 0);
+  assert.equal(find("/orders/a?b"), 0);
+  assert.equal(pathRefusal("/orders/*"), undefined);
+  assert.equal(r.find("ANY", ["orders", "1"]), undefined);
+  assert.equal(r.find("FETCH", ["orders", "1"]), undefined);
+  assert.throws(() => parseRoute("GET /a/.."), /could never match: request paths with a "\." or "\.\." segment are refused/);
+  assert.throws(() => parseRoute("GET /a/b%2Fc"), /could never match/);
+  assert.throws(() => parseRoute("GET /a/b\\c"), /could never match: request paths with a '\\' are refused/);
+});
+
+test("precedence and intersection follow the router", () => {
+  const t = (s: string) => parseRoute(s);
+  assert.equal(precedence(t("GET /a/b"), t("GET /a/{x}")), -1);
+  assert.equal(precedence(t("GET /a/{x}"), t("GET /a/{x+}")), -1);
+  assert.equal(precedence(t("GET /a/{x}"), t("ANY /a/{x}")), -1);
+  assert.equal(precedence(t("ANY /a/b"), t("GET /a/{x}")), -1);
+  // Two greedy tails of the same shape: the method decides.
+  assert.equal(precedence(t("GET /a/{x+}"), t("ANY /a/{y+}")), -1);
+  assert.deepEqual(intersect(t("GET /{x}/{r+}").segments, t("GET /a/{y}/c").segments), t("GET /a/{y}/c").segments);
+  assert.equal(intersect(t("GET /a/{x}").segments, t("GET /b/{y}").segments), undefined);
+  assert.equal(intersect(t("GET /a/{x}").segments, t("GET /a/{y}/c").segments), undefined);
+  assert.equal(shapePattern("GET", t("GET /a/{x}/{r+}").segments), "GET/a/*/*");
 });
 
 test("ARN patterns: one per method for ANY, '/' for the root", () => {
