@@ -75,9 +75,20 @@ function b64Member(jwk: JsonObject, member: string): { text: string; bytes: Buff
   return { text, bytes };
 }
 
-/** The component as the verifier decodes it again, untrimmed: a padded value is unusable. */
+/**
+ * The component as the verifier decodes it again, untrimmed: a padded value is unusable, with
+ * the error the `base64` crate (0.22, URL_SAFE_NO_PAD) gives. `text` is canonical base64url
+ * followed by '=' only (it decoded once trimmed).
+ */
 function component(kty: string, text: string): void {
-  if (text.endsWith("=")) throw new JwkError(`${kty} key is not usable: Base64 error: Invalid padding`, undefined);
+  const first = text.indexOf("=");
+  if (first < 0) return;
+  // The crate decodes whole quads first and keeps the last 1..4 characters for the end.
+  const rem = text.length % 4;
+  const leftovers = rem === 0 ? text.length - 4 : text.length - rem;
+  const misplaced = first < leftovers || first - leftovers < 2 || text.length - first > 2;
+  const detail = misplaced ? `Invalid symbol 61, offset ${first}.` : "Invalid padding";
+  throw new JwkError(`${kty} key is not usable: Base64 error: ${detail}`, undefined);
 }
 
 function tryImport(jwk: Record<string, string>): KeyObject | undefined {

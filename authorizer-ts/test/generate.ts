@@ -76,6 +76,8 @@ function refusedJwks(keys: readonly Keyed[]): Record<string, unknown>[] {
     { ...rsa, e: "AQ" },
     { ...rsa, e: "Ag" },
     { ...rsa, e: "AQAAAAE" },
+    { ...rsa, e: "AQAB=" },
+    { ...p256, y: `${p256.y ?? ""}=` },
     { ...rsa, n: flipLowBit(rsa.n) },
     { ...rsa, n: `fw${(rsa.n ?? "").slice(2)}` },
     { ...rsa, n: ROCA_2048 },
