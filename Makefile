@@ -42,9 +42,7 @@ demo-up: build-native ## start the demo gateway and leave it running
 demo-down: ## stop everything demo-up started
 	@bash scripts/demo.sh down
 
-# ts-test joins `test` once the TypeScript build has the new key checks (its parity tests
-# against `authz` fail on them until then); run it on its own meanwhile.
-test: tools lint rust-test fuzz-smoke conformance schema integration validate go-test ## everything CI runs
+test: tools lint rust-test fuzz-smoke conformance ts-test schema integration validate go-test ## everything CI runs
 	@echo "make test: all suites passed"
 
 tools: ## install the toolchain this repo needs (idempotent, cached)

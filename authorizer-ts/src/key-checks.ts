@@ -1,9 +1,10 @@
 // Which imported public keys can verify at all. The Rust build verifies with aws-lc, which
-// refuses, at verification time, RSA keys outside 2048..8192 bits, with an even modulus, a
-// leading zero byte in `n` or `e`, or an exponent that is even, 1, or over 33 bits; such a
-// key then fails every signature (`bad_signature`) even though the policy loaded. OpenSSL
-// (node:crypto) would verify with most of them, so the same refusals are made here, once,
-// when the key is imported. Key checks that reject a policy belong in keys.ts.
+// refuses, at verification time, RSA keys with a leading zero byte in `n` or `e` (and those
+// keys.ts already refuses at load: outside 2048..8192 bits, an even modulus, an exponent
+// that is even, 1, or too large); such a key then fails every signature (`bad_signature`)
+// even though the policy loaded. OpenSSL (node:crypto) would verify with them, so the same
+// refusals are made here, once, when the key is imported. Checks that reject a policy
+// belong in keys.ts.
 
 export const RSA_MIN_VERIFY_BITS = 2048;
 export const RSA_MAX_VERIFY_BITS = 8192;

@@ -4,10 +4,11 @@
 // types, Unicode whitespace, header spellings, odd ARNs), each with a seeded PRNG so a
 // failure names a case that can be generated again.
 
-import { createHash } from "node:crypto";
 
 import { encodeB64url } from "../src/b64.js";
-import { ARN, AUD, generateKey, ISS, NOW, signInput, type TestAlg, type TestKey } from "./helpers.js";
+import { ARN, AUD, generateKey, ISS, NOW, rocaShaped, signInput, type TestAlg, type TestKey } from "./helpers.js";
+
+const ROCA_2048 = encodeB64url(rocaShaped(2048, 97, 1n));
 
 export class Rng {
   private s: number;
@@ -42,25 +43,61 @@ interface Keyed {
   readonly jwk: Record<string, string>;
 }
 
-/** Keys made once per run: every family, and RSA keys aws-lc refuses at verification. */
+/** Keys made once per run: every family (keys refused at load are among breakPolicy's edits). */
 export function makeKeys(): Keyed[] {
   const rsa = generateKey("rsa", "rsa");
   const rsa3 = generateKey("rsa-e3", "rsa", { exponent: 3 });
-  const rsaShort = generateKey("rsa-2041", "rsa", { bits: 2041 });
   const p256 = generateKey("p256", "p256");
   const p384 = generateKey("p384", "p384");
   const ed = generateKey("ed", "ed25519");
-  const rsaE1 = generateKey("rsa-e1", "rsa");
   const list: Keyed[] = [
     { key: rsa, algs: ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512"], jwk: rsa.jwk },
     { key: rsa3, algs: ["RS256", "PS256"], jwk: rsa3.jwk },
-    { key: rsaShort, algs: ["RS256"], jwk: rsaShort.jwk },
     { key: p256, algs: ["ES256"], jwk: p256.jwk },
     { key: p384, algs: ["ES384"], jwk: p384.jwk },
     { key: ed, algs: ["EdDSA"], jwk: ed.jwk },
-    { key: rsaE1, algs: ["RS256"], jwk: { ...rsaE1.jwk, kid: "rsa-e1", e: "AQ" } },
   ];
   return list.map((k) => ({ ...k, jwk: { ...k.jwk } }));
+}
+
+/** Flips the low bit of the last byte of a base64url member. */
+function flipLowBit(text: string | undefined): string {
+  const bytes = Buffer.from(text ?? "", "base64url");
+  bytes[bytes.length - 1] = (bytes[bytes.length - 1] ?? 0) ^ 1;
+  return encodeB64url(bytes);
+}
+
+/** JWKs each refused at load for one of the key checks (with the member at fault). */
+function refusedJwks(keys: readonly Keyed[]): Record<string, unknown>[] {
+  const rsa = keys.find((k) => k.key.kid === "rsa")?.jwk ?? {};
+  const p256 = keys.find((k) => k.key.kid === "p256")?.jwk ?? {};
+  const ed = keys.find((k) => k.key.kid === "ed")?.jwk ?? {};
+  return [
+    { ...rsa, e: "AQ" },
+    { ...rsa, e: "Ag" },
+    { ...rsa, e: "AQAAAAE" },
+    { ...rsa, e: "AQAB=" },
+    { ...p256, y: `${p256.y ?? ""}=` },
+    { ...rsa, n: flipLowBit(rsa.n) },
+    { ...rsa, n: `fw${(rsa.n ?? "").slice(2)}` },
+    { ...rsa, n: ROCA_2048 },
+    { ...rsa, dq: "AQAB" },
+    { ...p256, y: flipLowBit(p256.y) },
+    { ...p256, x: encodeB64url(Buffer.alloc(32, 0xff)) },
+    { ...p256, y: "AAAA" },
+    { ...p256, key_ops: ["encrypt"] },
+    { ...p256, key_ops: ["sign"] },
+    { ...p256, key_ops: "verify" },
+    { ...p256, key_ops: ["verify", "verify"] },
+    { ...p256, use: "enc", key_ops: ["wrapKey"], alg: "RS256" },
+    { ...p256, alg: 7 },
+    { ...ed, alg: "ES384" },
+    { ...ed, x: "AAAA" },
+    { ...rsa, use: "enc", key_ops: ["encrypt"], alg: "HS256", e: "AQ" },
+    { kty: 5 },
+    { kty: "EC", crv: null, x: "AA", y: "AA" },
+    { kty: "OKP", x: "AA" },
+  ];
 }
 
 export interface GeneratedCase {
@@ -82,7 +119,8 @@ const ROUTES = [
 
 function policyFor(rng: Rng, keys: readonly Keyed[]): Record<string, unknown> {
   const statuses = ["active", "active", "retired", "revoked"];
-  const algorithms = ALL_ALGS.filter(() => rng.chance(0.7));
+  const picked = ALL_ALGS.filter(() => rng.chance(0.7));
+  const algorithms = picked.length > 0 ? picked : ["ES256"];
   const routes = ROUTES.filter(() => rng.chance(0.7)).map((route) => {
     if (rng.chance(0.15)) return { route, public: true };
     return { route, scopes: SCOPES.filter(() => rng.chance(0.3)) };
@@ -92,10 +130,14 @@ function policyFor(rng: Rng, keys: readonly Keyed[]): Record<string, unknown> {
     revision: 0,
     issuers: [
       {
-        id: "idp", issuer: ISS, audiences: [AUD, "aud-2"], algorithms: algorithms.length > 0 ? algorithms : ["ES256"],
+        id: "idp", issuer: ISS, audiences: [AUD, "aud-2"], algorithms,
         ...(rng.chance(0.3) ? { client_id_claims: rng.pick([["azp"], ["client_id"], ["cid", "client_id"], ["constructor"]]) } : {}),
         leeway_seconds: rng.pick([0, 30, 300]),
-        keys: keys.map((k) => ({ kid: k.key.kid, status: rng.pick(statuses), jwk: rng.chance(0.1) ? { ...k.jwk, alg: rng.pick(k.algs) } : k.jwk })),
+        // Only keys an allowed algorithm fits: any other key is refused at load.
+        keys: keys.filter((k) => k.algs.some((a) => algorithms.includes(a))).map((k) => {
+          const fitting = k.algs.filter((a) => algorithms.includes(a));
+          return { kid: k.key.kid, status: rng.pick(statuses), jwk: rng.chance(0.1) ? { ...k.jwk, alg: rng.pick(fitting) } : k.jwk };
+        }),
       },
     ],
     clients: [
@@ -109,7 +151,7 @@ function policyFor(rng: Rng, keys: readonly Keyed[]): Record<string, unknown> {
 }
 
 /** Hostile edits of an otherwise valid policy: the validation messages must match too. */
-function breakPolicy(rng: Rng, p: Record<string, unknown>): string {
+function breakPolicy(rng: Rng, p: Record<string, unknown>, keys: readonly Keyed[]): string {
   const issuers = p.issuers as Record<string, unknown>[];
   const issuer = issuers[0] ?? {};
   const edits: (() => void)[] = [
@@ -126,6 +168,8 @@ function breakPolicy(rng: Rng, p: Record<string, unknown>): string {
     () => { (p.apis as unknown[]).push({ id: "x", routes: [{ route: "GET orders" }, { route: "FETCH /x" }, { route: "GET /a/{r+}/b" }, { route: "GET /{a}" }, { route: "GET /{b}" }] }); },
     () => { issuers.push({ ...issuer, id: "idp2" }); },
     () => { p.publishers = [{ kid: "p", jwk: (issuer.keys as { jwk: unknown }[])[0]?.jwk }]; },
+    () => { (issuer.keys as Record<string, unknown>[]).push({ kid: "refused", status: "active", jwk: rng.pick(refusedJwks(keys)) }); },
+    () => { issuer.algorithms = ["EdDSA"]; },
   ];
   rng.pick(edits)();
   let text = JSON.stringify(p);
@@ -175,13 +219,8 @@ function tokenFor(rng: Rng, keys: readonly Keyed[]): string {
   const input = `${h64}.${p64}`;
   let sig: string;
   const signAs = (ALL_ALGS.includes(alg) ? alg : rng.pick(k.algs)) as TestAlg;
-  if (k.key.kid === "rsa-e1") {
-    // A "signature" that verifies under e = 1 (OpenSSL alone would accept it).
-    const n = Buffer.from(k.jwk.n ?? "", "base64url");
-    const t = Buffer.concat([Buffer.from("3031300d060960864801650304020105000420", "hex"), createHash("sha256").update(input).digest()]);
-    sig = encodeB64url(Buffer.concat([Buffer.from([0, 1]), Buffer.alloc(n.length - 3 - t.length, 0xff), Buffer.from([0]), t]));
-  } else if (alg === "none") sig = "";
-  else if (rng.chance(0.1) && signAs.startsWith("PS")) sig = signInput(k.key.privateKey, signAs, input, -2 /* RSA_PSS_SALTLEN_MAX_SIGN */);
+  if (alg === "none") sig = "";
+  else if (rng.chance(0.1) && signAs.startsWith("PS") && k.algs.includes(signAs)) sig = signInput(k.key.privateKey, signAs, input, -2 /* RSA_PSS_SALTLEN_MAX_SIGN */);
   else if (k.algs.includes(signAs)) sig = signInput(k.key.privateKey, signAs, input);
   else sig = signInput(k.key.privateKey, rng.pick(k.algs), input);
   let t = `${input}.${sig}`;
@@ -245,7 +284,7 @@ export function generateCases(seed: number, count: number, keys: readonly Keyed[
   for (let i = 0; i < count; i++) {
     const p = policyFor(rng, keys);
     const revision = rng.pick(["0", "1", "42", "9007199254740993", "18446744073709551615"]);
-    const policy = (rng.chance(0.12) ? breakPolicy(rng, p) : JSON.stringify(p)).replace('"revision":0', `"revision":${revision}`);
+    const policy = (rng.chance(0.12) ? breakPolicy(rng, p, keys) : JSON.stringify(p)).replace('"revision":0', `"revision":${revision}`);
     const event = JSON.stringify(eventFor(rng, tokenFor(rng, keys)));
     out.push({ name: `seed ${seed} case ${i}`, apiId: rng.pick(["orders", "orders", "orders", "billing", "nope"]), now: NOW, policy, event });
   }

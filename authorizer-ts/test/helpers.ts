@@ -4,6 +4,7 @@ import { constants, generateKeyPairSync, sign, type KeyObject } from "node:crypt
 
 import type { EventJson } from "../src/apigw/event.js";
 import { encodeB64url } from "../src/b64.js";
+import { ROCA_PRIMES } from "../src/keys.js";
 
 export type TestAlg = "RS256" | "RS384" | "RS512" | "PS256" | "PS384" | "PS512" | "ES256" | "ES384" | "EdDSA";
 
@@ -87,4 +88,16 @@ export function httpV2(method: string, path: string, authorization?: string): Ev
     version: "2.0", type: "REQUEST", routeArn: `${ARN}/${method}${path}`,
     headers: authorization === undefined ? {} : { authorization },
   };
+}
+
+/**
+ * A modulus of exactly `bits` bits that is ≡ 65537^a mod M, M the product of the ROCA primes:
+ * `65537^a + M·2^s·t`, the residue structure of every modulus of the vulnerable library.
+ */
+export function rocaShaped(bits: number, a: number, t: bigint): Buffer {
+  let high = ROCA_PRIMES.reduce((m, p) => m * BigInt(p), 1n) * (t > 0n ? t : 1n);
+  while (high.toString(2).length < bits) high *= 2n;
+  const n = high + 65537n ** BigInt(a);
+  const hex = n.toString(16);
+  return Buffer.from(hex.length % 2 === 0 ? hex : `0${hex}`, "hex");
 }

@@ -4,7 +4,7 @@
 // the same lines from either build.
 
 import { display, get, isObject, JsonNumber, sortedKeys, type Json, type JsonObject } from "../json.js";
-import { JwkError, parseJwk, supportedAlgorithm, SUPPORTED_ALGORITHMS } from "../keys.js";
+import { accepts, checkJwk, type Algorithm, type PublicKey, supportedAlgorithm, SUPPORTED_ALGORITHMS } from "../keys.js";
 import { parseRoute, RouteError, Router } from "../route.js";
 import { eqIgnoreAsciiCase } from "../text.js";
 
@@ -209,6 +209,14 @@ function validateIssuerAt(v: Json, path: string, errs: Errs): string | undefined
       push(errs, `${path}.leeway_seconds`, `is ${display(leeway)}; use a whole number of seconds from 0 to 300`);
     }
   }
+  const algsValue = get(obj, "algorithms");
+  const algorithms: Algorithm[] = [];
+  if (Array.isArray(algsValue)) {
+    for (const name of algsValue) {
+      const alg = typeof name === "string" ? supportedAlgorithm(name) : undefined;
+      if (alg !== undefined) algorithms.push(alg);
+    }
+  }
   const kids = new Set<string>();
   for (const [i, key] of array(obj, "keys", path, errs).entries()) {
     const kpath = `${path}.keys[${i}]`;
@@ -228,19 +236,31 @@ function validateIssuerAt(v: Json, path: string, errs: Errs): string | undefined
       push(errs, `${kpath}.status`, 'must be "active", "retired" (verifies, rotation overlap) or "revoked" (never verifies)');
     }
     const jwk = get(kobj, "jwk");
-    if (jwk !== undefined) jwkProblem(jwk, `${kpath}.jwk`, errs);
+    if (jwk !== undefined) {
+      const jpath = `${kpath}.jwk`;
+      const k = jwkProblems(jwk, jpath, errs);
+      // A key no allowed algorithm fits could never verify a token of this issuer.
+      if (k !== undefined && algorithms.length > 0 && !algorithms.some((a) => accepts(k, a))) {
+        const names = SUPPORTED_ALGORITHMS.filter((n) => algorithms.includes(n)).map((n) => `"${n}"`).join(", ");
+        push(
+          errs,
+          k.alg !== undefined ? `${jpath}.alg` : jpath,
+          `this key verifies none of the issuer's algorithms [${names}]; add the key's algorithm to \`algorithms\` or use a key that fits them`,
+        );
+      }
+    }
   }
   return id;
 }
 
-function jwkProblem(jwk: Json, path: string, errs: Errs): ReturnType<typeof parseJwk> | undefined {
-  try {
-    return parseJwk(jwk);
-  } catch (e) {
-    if (!(e instanceof JwkError)) throw e;
-    push(errs, path, e.message);
-    return undefined;
+/** The key, or each of its problems under the JWK member it is in (`...jwk.e`) when it is in one. */
+function jwkProblems(jwk: Json, jwkPath: string, errs: Errs): PublicKey | undefined {
+  const result = checkJwk(jwk);
+  if (!Array.isArray(result)) return result;
+  for (const problem of result) {
+    push(errs, problem.member === undefined ? jwkPath : `${jwkPath}.${problem.member}`, problem.message);
   }
+  return undefined;
 }
 
 function validateClientAt(v: Json, path: string, errs: Errs): string | undefined {
@@ -292,7 +312,7 @@ function validatePublisherAt(v: Json, path: string, errs: Errs): string | undefi
   const kid = stringField(obj, "kid", path, errs);
   const jwk = get(obj, "jwk");
   if (jwk !== undefined) {
-    const key = jwkProblem(jwk, `${path}.jwk`, errs);
+    const key = jwkProblems(jwk, `${path}.jwk`, errs);
     if (key !== undefined && key.family !== "ed25519") {
       push(errs, `${path}.jwk`, "publisher keys sign events with EdDSA; use an Ed25519 (OKP) key");
     }
