@@ -278,7 +278,12 @@ fn build_response(
         r.context = ctx;
         return serde_json::to_value(r).unwrap_or_else(|_| json!({"isAuthorized": false}));
     }
-    let statements = iam_statements(arn, api, decision);
+    // An event of no known shape was denied before any route was read: its response must
+    // deny too, or the public routes' Allow would cover the very request it denied.
+    let statements = match shape {
+        Some(_) => iam_statements(arn, api, decision),
+        None => vec![statement(IamPolicyEffect::Deny, vec!["*".into()])],
+    };
     let mut policy = ApiGatewayCustomAuthorizerPolicy::default();
     policy.version = Some("2012-10-17".into());
     policy.statement = statements;
@@ -621,6 +626,28 @@ mod tests {
         assert!(MethodArn::parse("arn:aws:lambda:eu-west-1:123:function:x").is_none());
         assert!(MethodArn::parse("garbage").is_none());
         assert!(MethodArn::parse("arn:aws:execute-api:r:a:abc/prod").is_none());
+    }
+
+    #[test]
+    fn an_event_of_no_known_shape_is_denied_by_its_response_too() {
+        // Found by the `apigw_event` fuzz target: `type` neither TOKEN nor REQUEST, with a
+        // method ARN naming a public route, got a deny decision and a response allowing it.
+        let view = crate::policy::load_policy(
+            r#"{"schema":"gateway-policy/v1","revision":1,"issuers":[],"clients":[],
+            "apis":[{"id":"orders","routes":[{"route":"GET /health","public":true}]}]}"#,
+        )
+        .unwrap();
+        let arn = "arn:aws:execute-api:eu-west-1:123456789012:a1b2c3d4e5/prod/GET/health";
+        for kind in ["TrOKEN", "token", ""] {
+            let event = json!({"type": kind, "methodArn": arn, "authorizationToken": "x"});
+            let out = handle_event(Some(&view), "orders", &event, 0, Served::default());
+            assert_eq!(out.decision.reason, Reason::UnknownRoute);
+            assert_eq!(
+                out.response["policyDocument"]["Statement"],
+                json!([{"Action": ["execute-api:Invoke"], "Effect": "Deny", "Resource": ["*"]}]),
+                "{kind}"
+            );
+        }
     }
 
     #[test]
