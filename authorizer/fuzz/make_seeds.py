@@ -31,6 +31,15 @@ for case in cases:
     if token.count(".") == 2:
         write("token", b"\x00" + token.encode())
 
+# Inputs the fuzzer found failing once, kept as seeds (each is also a unit test).
+found = [
+    # apigw.rs: an event of no known shape must get a response that denies everything.
+    b'{"methodArn": "arn:aws:execute-api:eu-west-1:12345@789012:a1b2c:xecute-api:eu-west-1:'
+    b'123456789012:a1b2c3d4e5/prod/GET/health", "routeKey": "GET /health", "type": "TrOKEN"}',
+]
+for data in found:
+    write("apigw_event", data)
+
 # Harness-signed tokens (mode 1): key index, header extras, payload, mutations.
 payload = {"iss": "https://idp", "aud": "api", "exp": 1795000060, "client_id": "app", "scope": "read"}
 for key in range(5):
