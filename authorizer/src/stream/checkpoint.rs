@@ -23,7 +23,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::event::{open_value, parse_key, Rejection};
+use super::event::{open_value, parse_key, EncodeError, Rejection};
 use crate::policy::PolicyView;
 use crate::signing::SigningKey;
 
@@ -153,12 +153,12 @@ pub fn decode_checkpoint(
 }
 
 /// Encodes a checkpoint as a record value (a compact JWS; checkpoints are always signed).
-pub fn encode_checkpoint(checkpoint: &Checkpoint, key: &SigningKey) -> Result<String, String> {
-    let json = serde_json::to_value(checkpoint).map_err(|e| e.to_string())?;
-    key.sign_with_header(
+pub fn encode_checkpoint(checkpoint: &Checkpoint, key: &SigningKey) -> Result<String, EncodeError> {
+    let json = serde_json::to_value(checkpoint)?;
+    Ok(key.sign_with_header(
         &serde_json::json!({"alg": "EdDSA", "kid": key.kid, "typ": CHECKPOINT_TYP}),
         &json,
-    )
+    )?)
 }
 
 /// Why an entity is withheld from the served view.
