@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `make integration`: the policy-stream tests against a real Kafka broker. Starts the
 # broker (scripts/kafka.sh), runs the ignored-by-default tests in authorizer/tests/
-# stream_kafka.rs one at a time (one of them stops and restarts the broker), stops it.
+# stream_kafka.rs and fleet_kafka.rs one at a time (one of them stops and restarts the broker), stops it.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$TG_ROOT"
@@ -18,3 +18,4 @@ bash "$KAFKA_SCRIPT" up >/dev/null
 
 cd authorizer
 cargo test --release --locked --test stream_kafka -- --ignored --test-threads=1 --nocapture
+cargo test --release --locked --test fleet_kafka -- --ignored --test-threads=1 --nocapture

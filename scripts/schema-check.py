@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Checks the JSON Schemas in schema/ against the documents the project ships: every
 policy in the repo must validate, known-bad documents must not, and sample policy events
-(both ops, every kind) and a checkpoint must validate against their schemas. Prints "N passed, M failed"."""
+(both ops, every kind), a checkpoint and a status report must validate against their schemas. Prints "N passed, M failed"."""
 import glob
 import json
 import sys
@@ -68,6 +68,28 @@ for name, c in {"revision 0": dict(checkpoint, revision=0), "bad key": dict(chec
     check(f"checkpoint rejects {name}", not checkpoint_v.is_valid(c))
 for name, e in {"revision 0": dict(events[1], revision=0)}.items():
     check(f"event rejects {name}", not event_v.is_valid(e))
+
+status_schema = json.load(open("schema/gateway-status.v1.json"))
+Draft202012Validator.check_schema(status_schema)
+status_v = Draft202012Validator(status_schema)
+status = {"schema": "gateway-status/v1", "gateway": "orders", "api_id": "orders", "account": "123456789012",
+          "region": "eu-west-1", "module_version": "1.4.0", "authorizer_build": "rust", "authorizer_version": "0.1.0",
+          "environment": "0123456789abcdef0123456789abcdef", "log_stream": "2026/12/02/[$LATEST]0123abcd",
+          "started_at_ms": 1764633600000, "reported_at_ms": 1764633660000, "seq": 3, "trigger": "apply",
+          "report_interval_ms": 60000, "revision": 1045, "source": "stream", "offsets": [{"partition": 0, "applied": 41}],
+          "caught_up": True, "stale": False, "staleness_ms": 12, "rejected_total": 1,
+          "rejected": [{"partition": 0, "offset": 40, "key": "client/mobile-app", "revision": 1046, "reason": "bad_signature",
+                        "detail": "signature does not verify", "at_ms": 1764633650000}]}
+check("status", status_v.is_valid(status), "; ".join(x.message for x in status_v.iter_errors(status)))
+check("status without optional members", status_v.is_valid({k: v for k, v in status.items() if k != "log_stream"}))
+bad_rejection = dict(status["rejected"][0], reason="nope")
+for name, r in {"v2": dict(status, schema="gateway-status/v2"), "unknown field": dict(status, mood="ok"),
+                "missing revision": {k: v for k, v in status.items() if k != "revision"},
+                "slash in gateway": dict(status, gateway="a/b"), "control char in log stream": dict(status, log_stream="\u001b]0;x\u0007"),
+                "short environment": dict(status, environment="abc"), "seq 0": dict(status, seq=0),
+                "bad source": dict(status, source="cache"), "bad reason": dict(status, rejected=[bad_rejection]),
+                "17 rejections": dict(status, rejected=[status["rejected"][0]] * 17)}.items():
+    check(f"status rejects {name}", not status_v.is_valid(r))
 
 print(f"{passed} passed, {failed} failed")
 sys.exit(1 if failed else 0)

@@ -18,6 +18,7 @@ pub mod reason;
 pub mod route;
 pub mod runtime;
 pub mod signing;
+pub mod status;
 pub mod stream;
 pub mod token;
 

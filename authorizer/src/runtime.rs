@@ -46,6 +46,7 @@ pub struct Authorizer {
     pub config: Config,
     pub policy: Arc<PolicyCell>,
     freshness: Option<Box<dyn Freshness>>,
+    status: Option<crate::status::reporter::Reporter>,
 }
 
 /// Why the baked policy cannot be used.
@@ -121,7 +122,14 @@ impl Authorizer {
             config,
             policy: Arc::new(PolicyCell::new(baked)),
             freshness: None,
+            status: None,
         }
+    }
+
+    /// Adds the status reporter told of each decision's freshness (docs/fleet.md).
+    pub fn with_status(mut self, reporter: crate::status::reporter::Reporter) -> Self {
+        self.status = Some(reporter);
+        self
     }
 
     /// Adds the live source the handler consults before each decision.
@@ -156,6 +164,9 @@ impl Authorizer {
                 "{}",
                 decision_metrics(&outcome, &self.config.api_id, now_ms, staleness_ms, stale)
             );
+        }
+        if let Some(status) = &self.status {
+            status.on_invocation(stale, staleness_ms);
         }
         outcome.response
     }

@@ -1,7 +1,8 @@
 # What the authorizer needs to read the policy topic on the central MSK cluster:
 # a security group that only reaches the brokers, IAM scoped to the cluster, the topic and a
-# dedicated group-name prefix, and (cluster in another account) a multi-VPC connection plus
-# the cluster policy the platform account must attach.
+# dedicated group-name prefix, write on the status topic only (docs/fleet.md), and (cluster
+# in another account) a multi-VPC connection plus the cluster policy the platform account
+# must attach.
 
 module "inputs" {
   source = "../shared-inputs"
@@ -29,6 +30,8 @@ locals {
 
   topic_arn = "${local.arn_prefix}:topic/${local.cluster_name}/${local.cluster_uuid}/${var.topic}"
   group_arn = "${local.arn_prefix}:group/${local.cluster_name}/${local.cluster_uuid}/${var.group_prefix}*"
+  # The one topic an authorizer may write: its status reports. Never the policy topic.
+  status_topic_arn = var.status_topic == null ? null : "${local.arn_prefix}:topic/${local.cluster_name}/${local.cluster_uuid}/${var.status_topic}"
 
   cross_account = coalesce(var.cross_account, local.cluster_account != data.aws_caller_identity.current.account_id)
   # IAM inside the cluster's VPC listens on 9098; multi-VPC connectivity maps each broker
@@ -46,12 +49,17 @@ locals {
     { Sid = "ReadPolicyTopic", Action = ["kafka-cluster:DescribeTopic", "kafka-cluster:ReadData"], Resource = [local.topic_arn] },
     { Sid = "DedicatedGroupPrefix", Action = ["kafka-cluster:DescribeGroup", "kafka-cluster:AlterGroup"], Resource = [local.group_arn] },
   ]
+  # Status reports: plain (not idempotent) produce, so no cluster-wide WriteDataIdempotently.
+  status_plane = var.status_topic == null ? [] : [
+    { Sid = "WriteStatusTopic", Action = ["kafka-cluster:DescribeTopic", "kafka-cluster:WriteData"], Resource = [local.status_topic_arn] },
+  ]
 
-  # Granted to the authorizer's role: the one cluster, the one topic, the group prefix.
+  # Granted to the authorizer's role: the one cluster, the one topic, the group prefix, and
+  # write on the status topic.
   client_policy = {
     Version = "2012-10-17"
     Statement = concat(
-      [for s in local.data_plane : merge(s, { Effect = "Allow" })],
+      [for s in concat(local.data_plane, local.status_plane) : merge(s, { Effect = "Allow" })],
       var.brokers_known ? [] : [{
         Sid      = "DiscoverBrokers"
         Effect   = "Allow"
@@ -67,7 +75,7 @@ locals {
   cluster_policy = {
     Version = "2012-10-17"
     Statement = concat(
-      [for s in local.data_plane : merge(s, { Sid = "Gateway${s.Sid}", Effect = "Allow", Principal = { AWS = local.grantee } })],
+      [for s in concat(local.data_plane, local.status_plane) : merge(s, { Sid = "Gateway${s.Sid}", Effect = "Allow", Principal = { AWS = local.grantee } })],
       [{
         Sid       = "GatewayMultiVpcConnection"
         Effect    = "Allow"

@@ -38,6 +38,21 @@ output "topic_arn" {
   value       = local.topic_arn
 }
 
+output "status_topic" {
+  description = "Name of the status topic the authorizer writes its reports to (null when off)."
+  value       = var.status_topic
+}
+
+output "status_topic_arn" {
+  description = "ARN of the status topic, the only topic the authorizer may write (null when off)."
+  value       = local.status_topic_arn
+
+  precondition {
+    condition     = var.status_topic != var.topic
+    error_message = "status_topic must differ from topic: an authorizer must never be able to write the policy topic."
+  }
+}
+
 output "group_arn" {
   description = "ARN pattern of the dedicated consumer-group prefix."
   value       = local.group_arn

@@ -23,6 +23,17 @@ variable "topic" {
   }
 }
 
+variable "status_topic" {
+  description = "Name of the status topic (docs/fleet.md), the only topic the authorizer may write: its role gets kafka-cluster:WriteData there and nowhere else. Null: no status reports, no write access at all."
+  type        = string
+  default     = "gateway-status.v1"
+
+  validation {
+    condition     = var.status_topic == null || can(regex("^[A-Za-z0-9._-]{1,249}$", var.status_topic))
+    error_message = "status_topic must be a Kafka topic name: 1-249 characters of letters, digits, '.', '_' or '-' (no wildcards), or null."
+  }
+}
+
 variable "group_prefix" {
   description = "Consumer-group name prefix the authorizer may describe/alter (librdkafka may want a group.id even with assign(); no offsets are committed)."
   type        = string

@@ -1,9 +1,10 @@
-//! The Lambda function: init once (configuration, baked policy, policy stream), then one
-//! decision per invocation.
+//! The Lambda function: init once (configuration, baked policy, policy stream, status
+//! reporter), then one decision per invocation.
 
 use authorizer::config;
 use authorizer::observe::log;
 use authorizer::runtime::{load_baked, Authorizer};
+use authorizer::status::reporter::StatusSettings;
 use lambda_runtime::{service_fn, Error, LambdaEvent};
 use serde_json::{json, Value};
 
@@ -17,8 +18,17 @@ async fn main() -> Result<(), Error> {
             json!({"msg": "configuration problem", "problem": problem.to_string()}),
         );
     }
+    let (status, status_problems) = StatusSettings::from_env(&config);
+    for problem in status_problems {
+        log(
+            config.log_level,
+            config::LogLevel::Error,
+            json!({"msg": "configuration problem", "problem": problem}),
+        );
+    }
     let baked = load_baked(&config);
-    let (authorizer, _stream) = authorizer::stream::start(Authorizer::new(config, baked));
+    let (authorizer, _stream) =
+        authorizer::stream::start_reporting(Authorizer::new(config, baked), status);
     let authorizer = &authorizer;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
         Ok::<Value, Error>(authorizer.handle(&event.payload, &event.context.request_id))

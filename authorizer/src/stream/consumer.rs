@@ -27,6 +27,7 @@ use crate::config::{LogLevel, StreamConfig};
 use crate::observe::{emf, log, unix_millis};
 use crate::policy::PolicyView;
 use crate::runtime::{Freshness, PolicyCell};
+use crate::status::reporter::StreamObserver;
 
 /// Counters and state a test or a metrics line can read.
 #[derive(Debug, Clone, Default)]
@@ -72,6 +73,8 @@ struct Shared {
     /// While set, the thread does nothing, as during a Lambda freeze.
     paused: AtomicBool,
     started: Instant,
+    /// Told of every record and every new view (the status reporter).
+    observer: Option<Arc<dyn StreamObserver>>,
 }
 
 impl Shared {
@@ -119,6 +122,17 @@ impl LiveStream {
         cell: Arc<PolicyCell>,
         baked: Option<PolicyView>,
     ) -> Self {
+        Self::start_observed(cfg, log_level, cell, baked, None)
+    }
+
+    /// [`LiveStream::start`], telling `observer` of every record and every new view.
+    pub fn start_observed(
+        cfg: StreamConfig,
+        log_level: LogLevel,
+        cell: Arc<PolicyCell>,
+        baked: Option<PolicyView>,
+        observer: Option<Arc<dyn StreamObserver>>,
+    ) -> Self {
         let shared = Arc::new(Shared {
             cell,
             cfg,
@@ -128,6 +142,7 @@ impl LiveStream {
             stop: AtomicBool::new(false),
             paused: AtomicBool::new(false),
             started: Instant::now(),
+            observer,
         });
         let worker = shared.clone();
         let spawned = std::thread::Builder::new()
@@ -338,6 +353,15 @@ fn run(shared: Arc<Shared>, baked: Option<PolicyView>) {
                     msg.partition(),
                     msg.offset(),
                 );
+                if let Some(o) = &shared.observer {
+                    o.record(
+                        msg.partition(),
+                        msg.offset(),
+                        msg.key(),
+                        msg.payload(),
+                        &outcome,
+                    );
+                }
                 // In signed mode a rejected record can withhold an entity (see replica.rs).
                 dirty |= replica.signed() || !matches!(outcome, Applied::Rejected { .. });
                 continue;
@@ -486,6 +510,9 @@ fn publish(shared: &Shared, served: Served, checkpoint: Option<u64>) {
     st.stats.unanchored = served.unanchored;
     drop(st);
     shared.changed.notify_all();
+    if let Some(o) = &shared.observer {
+        o.applied();
+    }
     if changed {
         if served.unanchored {
             log(

@@ -39,7 +39,7 @@ pub struct PolicyEvent {
 }
 
 /// Why a record was not applied. The codes are metric dimensions and log fields.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Rejection {
     /// Key not `<kind>/<id>`, or not UTF-8.

@@ -3,11 +3,12 @@
 //!
 //! One module per group of commands, each handler named `<command>_cmd`: `policy_cmds`
 //! (validate, decide/explain, conformance), `keys_cmds` (keygen, dev-token), `stream_cmds`
-//! (publish, tail, topic), `gateway` (the local API Gateway stand-in); `clock` and `files`
+//! (publish, tail, topic), `fleet_cmd` (fleet, publish --wait), `gateway` (the local API Gateway stand-in); `clock` and `files`
 //! are what they share.
 
 mod clock;
 mod files;
+mod fleet_cmd;
 mod gateway;
 mod keys_cmds;
 mod policy_cmds;
@@ -49,6 +50,9 @@ enum Command {
     /// A development stand-in for API Gateway: HTTP in front of the authorizer under a Lambda
     /// runtime emulator (local demo and tests only).
     Gateway(gateway::GatewayArgs),
+    /// One row per gateway from the status topic: revision, stale, NACKs, versions; exits 1
+    /// unless every live gateway is reconciled.
+    Fleet(fleet_cmd::FleetArgs),
     /// Manage the policy topic.
     #[command(subcommand)]
     Topic(stream_cmds::TopicCommand),
@@ -67,6 +71,7 @@ fn main() -> ExitCode {
         Command::Tail(args) => stream_cmds::tail_cmd(args),
         Command::Topic(cmd) => stream_cmds::topic_cmd(cmd),
         Command::Gateway(args) => gateway::gateway_cmd(args),
+        Command::Fleet(args) => fleet_cmd::fleet_cmd(args),
     };
     match result {
         Ok(code) => code,

@@ -1,4 +1,4 @@
-//! The stream-side commands: `publish`, `tail` and `topic create`.
+//! The stream-side commands: `publish` (its `--wait` is in `fleet_cmd`), `tail` and `topic create`.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -94,6 +94,8 @@ pub struct PublishArgs {
     /// schedule shorter than this value, and keep this value well under theirs.
     #[arg(long, default_value_t = 3600, value_name = "SECONDS")]
     refresh_checkpoint_after: u64,
+    #[command(flatten)]
+    wait: crate::fleet_cmd::WaitArgs,
 }
 
 pub fn publish_cmd(args: PublishArgs) -> Result<ExitCode, String> {
@@ -158,12 +160,14 @@ pub fn publish_cmd(args: PublishArgs) -> Result<ExitCode, String> {
             args.policy.display(),
             state.max_revision
         );
-        return Ok(ExitCode::SUCCESS);
+        let watch = crate::fleet_cmd::begin(&args.wait, &cfg, args.conn.timeout())?;
+        return crate::fleet_cmd::finish(watch, state.max_revision);
     }
     if args.dry_run {
         println!("dry run: {} change(s) not published", run.changes.len());
         return Ok(ExitCode::SUCCESS);
     }
+    let watch = crate::fleet_cmd::begin(&args.wait, &cfg, args.conn.timeout())?;
     let n = publish(
         &cfg,
         &args.conn.brokers,
@@ -188,7 +192,7 @@ pub fn publish_cmd(args: PublishArgs) -> Result<ExitCode, String> {
         key.as_ref()
             .map_or(String::new(), |k| format!(", signed by {}", k.kid))
     );
-    Ok(ExitCode::SUCCESS)
+    crate::fleet_cmd::finish(watch, revision)
 }
 
 #[derive(Args)]
