@@ -20,6 +20,7 @@ pub mod runtime;
 pub mod signing;
 pub mod stream;
 pub mod token;
+pub mod token_cache;
 
 pub use apigw::{handle_event, Outcome, Served, Shape};
 pub use decision::{decide, Decision, Effect, Reason, Request};
