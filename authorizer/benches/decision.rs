@@ -133,6 +133,49 @@ fn benches(c: &mut Criterion) {
             })
         });
     }
+    // Where ES256 and EdDSA time goes: the same verification with the key parsed once
+    // (aws-lc-rs `ParsedPublicKey`), against `bare_verify`, which parses it on every call.
+    for (alg, kid, verifier) in [
+        (
+            "ES256",
+            "ec",
+            &aws_lc_rs::signature::ECDSA_P256_SHA256_FIXED
+                as &'static dyn aws_lc_rs::signature::VerificationAlgorithm,
+        ),
+        ("EdDSA", "ed", &aws_lc_rs::signature::ED25519),
+    ] {
+        use base64::Engine;
+        let b64 = |s: &str| {
+            base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(s)
+                .expect("b64")
+        };
+        let token = &f.tokens.iter().find(|(a, _)| *a == alg).expect("token").1;
+        let jwk = f.policy["issuers"][0]["keys"]
+            .as_array()
+            .and_then(|keys| keys.iter().find(|k| k["kid"] == kid))
+            .expect("jwk")["jwk"]
+            .clone();
+        let mut point = Vec::new();
+        if alg == "ES256" {
+            point.push(0x04);
+        }
+        point.extend(b64(jwk["x"].as_str().expect("x")));
+        if let Some(y) = jwk["y"].as_str() {
+            point.extend(b64(y));
+        }
+        let parsed = aws_lc_rs::signature::ParsedPublicKey::new(verifier, &point).expect("key");
+        let (message, signature) = token.rsplit_once('.').expect("compact JWS");
+        let signature = b64(signature);
+        assert!(parsed.verify_sig(message.as_bytes(), &signature).is_ok());
+        group.bench_function(format!("preparsed_verify/{alg}"), |b| {
+            b.iter(|| {
+                parsed
+                    .verify_sig(black_box(message.as_bytes()), &signature)
+                    .is_ok()
+            })
+        });
+    }
     group.finish();
 
     let mut group = c.benchmark_group("http_v2_event");
