@@ -1,5 +1,6 @@
 //! Criterion benchmarks of the decision core and the event path (see BENCHMARKS.md):
-//! one decision per algorithm, a whole HTTP API 2.0 event (JSON in, decision, JSON out),
+//! one decision per algorithm (fresh, repeated through the token cache, and the bare
+//! signature verification beside them), a whole HTTP API 2.0 event (JSON in, decision, JSON out),
 //! and loading a large policy.
 
 use std::hint::black_box;
@@ -86,7 +87,12 @@ fn v2_event(path: &str, token: Option<&str>) -> String {
 
 fn benches(c: &mut Criterion) {
     let f = fixture();
-    let view = load_policy_value(&f.policy).expect("policy");
+    // `fresh`: no token cache, every decision parses and verifies; `repeat`: the same token
+    // again with the cache on; `bare_verify`: the signature check alone, same key and token.
+    let cached = load_policy_value(&f.policy).expect("policy");
+    let mut view = cached.clone();
+    view.set_token_cache(None);
+    let issuer = view.issuer_by_url(ISS).expect("issuer");
     let mut group = c.benchmark_group("decision");
     for (alg, token) in &f.tokens {
         let req = Request {
@@ -94,13 +100,80 @@ fn benches(c: &mut Criterion) {
             path: "/orders/42",
             token: Some(token),
         };
-        assert_eq!(
-            decide(Some(&view), "orders", &req, NOW).reason,
-            Reason::Ok,
-            "{alg}"
-        );
-        group.bench_function(*alg, |b| {
+        for v in [&view, &cached] {
+            assert_eq!(
+                decide(Some(v), "orders", &req, NOW).reason,
+                Reason::Ok,
+                "{alg}"
+            );
+        }
+        group.bench_function(format!("fresh/{alg}"), |b| {
             b.iter(|| decide(Some(&view), "orders", black_box(&req), NOW))
+        });
+        group.bench_function(format!("repeat/{alg}"), |b| {
+            b.iter(|| decide(Some(&cached), "orders", black_box(&req), NOW))
+        });
+        let (message, signature) = token.rsplit_once('.').expect("compact JWS");
+        let kid =
+            ["rsa", "rsa", "ec", "ed"][f.tokens.iter().position(|(a, _)| a == alg).unwrap_or(0)];
+        let key = &issuer.keys.get(kid).expect("key").public.key;
+        let algorithm = authorizer::keys::supported_algorithm(alg).expect("alg");
+        assert!(
+            jsonwebtoken::crypto::verify(signature, message.as_bytes(), key, algorithm)
+                .expect("verify")
+        );
+        group.bench_function(format!("bare_verify/{alg}"), |b| {
+            b.iter(|| {
+                jsonwebtoken::crypto::verify(
+                    black_box(signature),
+                    message.as_bytes(),
+                    key,
+                    algorithm,
+                )
+            })
+        });
+    }
+    // Where ES256 and EdDSA time goes: the same verification with the key parsed once
+    // (aws-lc-rs `ParsedPublicKey`), against `bare_verify`, which parses it on every call.
+    for (alg, kid, verifier) in [
+        (
+            "ES256",
+            "ec",
+            &aws_lc_rs::signature::ECDSA_P256_SHA256_FIXED
+                as &'static dyn aws_lc_rs::signature::VerificationAlgorithm,
+        ),
+        ("EdDSA", "ed", &aws_lc_rs::signature::ED25519),
+    ] {
+        use base64::Engine;
+        let b64 = |s: &str| {
+            base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(s)
+                .expect("b64")
+        };
+        let token = &f.tokens.iter().find(|(a, _)| *a == alg).expect("token").1;
+        let jwk = f.policy["issuers"][0]["keys"]
+            .as_array()
+            .and_then(|keys| keys.iter().find(|k| k["kid"] == kid))
+            .expect("jwk")["jwk"]
+            .clone();
+        let mut point = Vec::new();
+        if alg == "ES256" {
+            point.push(0x04);
+        }
+        point.extend(b64(jwk["x"].as_str().expect("x")));
+        if let Some(y) = jwk["y"].as_str() {
+            point.extend(b64(y));
+        }
+        let parsed = aws_lc_rs::signature::ParsedPublicKey::new(verifier, &point).expect("key");
+        let (message, signature) = token.rsplit_once('.').expect("compact JWS");
+        let signature = b64(signature);
+        assert!(parsed.verify_sig(message.as_bytes(), &signature).is_ok());
+        group.bench_function(format!("preparsed_verify/{alg}"), |b| {
+            b.iter(|| {
+                parsed
+                    .verify_sig(black_box(message.as_bytes()), &signature)
+                    .is_ok()
+            })
         });
     }
     group.finish();

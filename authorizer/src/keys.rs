@@ -43,6 +43,9 @@ pub struct PublicKey {
     /// The JWK's own `alg`, when it pins one.
     pub alg: Option<Algorithm>,
     pub key: DecodingKey,
+    /// SHA-256 of the family and the decoded key material: equal fingerprints mean the same
+    /// key, so a signature verified with one verifies with the other.
+    pub fingerprint: [u8; 32],
 }
 
 impl std::fmt::Debug for PublicKey {
@@ -258,7 +261,7 @@ pub fn check_jwk(jwk: &Value) -> Result<PublicKey, Vec<KeyError>> {
         }
     };
     match key_material(obj) {
-        Ok((family, key)) => {
+        Ok((family, key, material)) => {
             if let Some(pinned) = alg.filter(|a| !family.fits(*a)) {
                 errors.push(KeyError::AlgDoesNotFitKey {
                     alg: algorithm_name(pinned),
@@ -267,7 +270,12 @@ pub fn check_jwk(jwk: &Value) -> Result<PublicKey, Vec<KeyError>> {
                 });
             }
             if errors.is_empty() {
-                return Ok(PublicKey { family, alg, key });
+                return Ok(PublicKey {
+                    family,
+                    alg,
+                    key,
+                    fingerprint: fingerprint(family, &material),
+                });
             }
         }
         Err(e) => errors.push(e),
@@ -303,7 +311,28 @@ fn check_key_ops(ops: &Value) -> Result<(), KeyError> {
     Ok(())
 }
 
-fn key_material(obj: &Map<String, Value>) -> Result<(KeyFamily, DecodingKey), KeyError> {
+/// The decoded key material's components, each length-prefixed, as one byte string.
+type Material = Vec<u8>;
+
+fn material(parts: &[&[u8]]) -> Material {
+    let mut out = Vec::with_capacity(parts.iter().map(|p| p.len() + 8).sum());
+    for p in parts {
+        out.extend_from_slice(&(p.len() as u64).to_be_bytes());
+        out.extend_from_slice(p);
+    }
+    out
+}
+
+fn fingerprint(family: KeyFamily, material: &[u8]) -> [u8; 32] {
+    let mut ctx = aws_lc_rs::digest::Context::new(&aws_lc_rs::digest::SHA256);
+    ctx.update(family_name(family).as_bytes());
+    ctx.update(material);
+    let mut out = [0u8; 32];
+    out.copy_from_slice(ctx.finish().as_ref());
+    out
+}
+
+fn key_material(obj: &Map<String, Value>) -> Result<(KeyFamily, DecodingKey, Material), KeyError> {
     match obj.get("kty") {
         None => Err(KeyError::KtyMissing),
         Some(Value::String(kty)) if kty == "RSA" => rsa_key(obj),
@@ -324,7 +353,7 @@ fn bit_length(be: &[u8]) -> usize {
     }
 }
 
-fn rsa_key(obj: &Map<String, Value>) -> Result<(KeyFamily, DecodingKey), KeyError> {
+fn rsa_key(obj: &Map<String, Value>) -> Result<(KeyFamily, DecodingKey, Material), KeyError> {
     let (n, n_bytes) = b64_member(obj, "n")?;
     let (e, e_bytes) = b64_member(obj, "e")?;
     let bits = bit_length(&n_bytes);
@@ -354,10 +383,10 @@ fn rsa_key(obj: &Map<String, Value>) -> Result<(KeyFamily, DecodingKey), KeyErro
         kty: "RSA",
         detail: err.to_string(),
     })?;
-    Ok((KeyFamily::Rsa, key))
+    Ok((KeyFamily::Rsa, key, material(&[&n_bytes, &e_bytes])))
 }
 
-fn ec_key(obj: &Map<String, Value>) -> Result<(KeyFamily, DecodingKey), KeyError> {
+fn ec_key(obj: &Map<String, Value>) -> Result<(KeyFamily, DecodingKey, Material), KeyError> {
     let crv = obj.get("crv");
     let (family, crv, len, verifier) = match crv.and_then(Value::as_str) {
         Some("P-256") => (KeyFamily::P256, "P-256", 32, &ECDSA_P256_SHA256_FIXED),
@@ -395,10 +424,10 @@ fn ec_key(obj: &Map<String, Value>) -> Result<(KeyFamily, DecodingKey), KeyError
         kty: "EC",
         detail: err.to_string(),
     })?;
-    Ok((family, key))
+    Ok((family, key, material(&[&x_bytes, &y_bytes])))
 }
 
-fn ed25519_key(obj: &Map<String, Value>) -> Result<(KeyFamily, DecodingKey), KeyError> {
+fn ed25519_key(obj: &Map<String, Value>) -> Result<(KeyFamily, DecodingKey, Material), KeyError> {
     let crv = obj.get("crv");
     if crv.and_then(Value::as_str) != Some("Ed25519") {
         return Err(KeyError::CurveUnsupported {
@@ -417,7 +446,7 @@ fn ed25519_key(obj: &Map<String, Value>) -> Result<(KeyFamily, DecodingKey), Key
         kty: "OKP",
         detail: err.to_string(),
     })?;
-    Ok((KeyFamily::Ed25519, key))
+    Ok((KeyFamily::Ed25519, key, material(&[&x_bytes])))
 }
 
 fn algorithm_name(alg: Algorithm) -> &'static str {

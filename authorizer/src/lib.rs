@@ -21,6 +21,7 @@ pub mod signing;
 pub mod status;
 pub mod stream;
 pub mod token;
+pub mod token_cache;
 
 pub use apigw::{handle_event, Outcome, Served, Shape};
 pub use decision::{decide, Decision, Effect, Reason, Request};

@@ -9,10 +9,12 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use jsonwebtoken::Algorithm;
 use serde_json::{Map, Value};
+use std::sync::Arc;
 
 use crate::keys::supported_algorithm;
 use crate::policy::{Issuer, KeyStatus, PolicyView};
 use crate::reason::{note, Reason, Trace};
+use crate::token_cache::VerifiedParts;
 
 /// Tokens longer than this are refused before anything is decoded.
 pub const MAX_TOKEN_BYTES: usize = 8 * 1024;
@@ -21,7 +23,7 @@ pub const MAX_TOKEN_BYTES: usize = 8 * 1024;
 #[derive(Debug)]
 pub struct VerifiedToken<'v> {
     pub issuer: &'v Issuer,
-    pub claims: Map<String, Value>,
+    pub claims: Arc<Map<String, Value>>,
     pub alg: Algorithm,
     pub kid: String,
 }
@@ -44,6 +46,25 @@ pub fn verify<'v>(
     now: i64,
     mut trace: Option<&mut Trace>,
 ) -> Result<VerifiedToken<'v>, Reason> {
+    // A token verified before skips the structure and (while its key is unchanged) the
+    // signature; every other check runs again. Not when tracing, so that `authz explain`
+    // shows each check as made.
+    if trace.is_none() {
+        if let Some(hit) = view.token_cache().and_then(|c| c.get(token)) {
+            return check(
+                &hit.alg,
+                &hit.kid,
+                hit.claims.clone(),
+                view,
+                now,
+                None,
+                Signature::Verified {
+                    token,
+                    fingerprint: hit.key_fingerprint,
+                },
+            );
+        }
+    }
     // Structure: size first, then exactly three base64url segments, a JSON header and a
     // JSON object payload; `crit` names extensions we do not implement, so any is refused.
     if token.len() > MAX_TOKEN_BYTES {
@@ -111,7 +132,67 @@ pub fn verify<'v>(
         "structure",
         "compact JWS with JSON header and payload".into(),
     );
+    let kid = match header.get("kid") {
+        Some(Value::String(kid)) => kid.as_str(),
+        _ => "",
+    };
+    let claims = Arc::new(claims);
+    let verified = check(
+        &alg_name,
+        kid,
+        claims.clone(),
+        view,
+        now,
+        trace,
+        Signature::Check {
+            signature: s64,
+            message: &token.as_bytes()[..h64.len() + 1 + p64.len()],
+        },
+    )?;
+    if let Some(cache) = view.token_cache() {
+        if let Some(key) = verified.issuer.keys.get(kid) {
+            cache.insert(
+                token,
+                p64.len() * 3 / 4,
+                VerifiedParts {
+                    alg: alg_name,
+                    kid: kid.to_string(),
+                    claims,
+                    issuer_id: verified.issuer.doc.id.clone(),
+                    key_fingerprint: key.public.fingerprint,
+                },
+            );
+        }
+    }
+    Ok(verified)
+}
 
+/// How the signature step is satisfied.
+enum Signature<'t> {
+    /// Verify `signature` over `message` (the JWS signing input).
+    Check {
+        signature: &'t str,
+        message: &'t [u8],
+    },
+    /// `token` verified before with the key of this fingerprint; verified again only if
+    /// the view's key is another one.
+    Verified {
+        token: &'t str,
+        fingerprint: [u8; 32],
+    },
+}
+
+/// The checks after the structure, in the reason-code order: issuer, algorithm, key,
+/// signature, time, audience.
+fn check<'v>(
+    alg_name: &str,
+    kid: &str,
+    claims: Arc<Map<String, Value>>,
+    view: &'v PolicyView,
+    now: i64,
+    mut trace: Option<&mut Trace>,
+    signature: Signature<'_>,
+) -> Result<VerifiedToken<'v>, Reason> {
     let iss = claims
         .get("iss")
         .and_then(Value::as_str)
@@ -130,7 +211,7 @@ pub fn verify<'v>(
         format!("issuer \"{}\"", issuer.doc.id),
     );
 
-    let alg = match supported_algorithm(&alg_name) {
+    let alg = match supported_algorithm(alg_name) {
         Some(alg) if issuer.algorithms.contains(&alg) => alg,
         _ => {
             note(
@@ -146,10 +227,6 @@ pub fn verify<'v>(
     };
     note(&mut trace, "algorithm", format!("{alg_name} is allowed"));
 
-    let kid = match header.get("kid") {
-        Some(Value::String(kid)) => kid.as_str(),
-        _ => "",
-    };
     let Some(key) = issuer.keys.get(kid) else {
         note(
             &mut trace,
@@ -172,10 +249,19 @@ pub fn verify<'v>(
         format!("key \"{kid}\" is {:?}", key.status).to_lowercase(),
     );
 
-    let signing_input_len = h64.len() + 1 + p64.len();
-    let message = &token.as_bytes()[..signing_input_len];
+    let verifies = |signature: &str, message: &[u8]| {
+        jsonwebtoken::crypto::verify(signature, message, &key.public.key, alg).unwrap_or(false)
+    };
     let valid = key.public.accepts(alg)
-        && jsonwebtoken::crypto::verify(s64, message, &key.public.key, alg).unwrap_or(false);
+        && match signature {
+            Signature::Check { signature, message } => verifies(signature, message),
+            Signature::Verified { fingerprint, .. } if fingerprint == key.public.fingerprint => {
+                true
+            }
+            Signature::Verified { token, .. } => token
+                .rsplit_once('.')
+                .is_some_and(|(message, signature)| verifies(signature, message.as_bytes())),
+        };
     if !valid {
         note(
             &mut trace,

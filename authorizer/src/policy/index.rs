@@ -17,6 +17,7 @@ use super::validate::{
 };
 use crate::keys::{parse_jwk, supported_algorithm, PublicKey};
 use crate::route::{RouteTemplate, Router};
+use crate::token_cache::{Limits, TokenCache};
 
 /// The four kinds of entity a policy holds; also the first half of a policy event's key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -158,7 +159,7 @@ impl Api {
 
 /// The policy in force: cheap to clone (entities are shared), so a new view can be built
 /// next to the one serving requests and swapped in whole.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct PolicyView {
     /// The highest revision applied: the document's, or the newest event's.
     pub revision: u64,
@@ -168,6 +169,23 @@ pub struct PolicyView {
     apis: HashMap<String, Arc<Api>>,
     publishers: HashMap<String, Arc<PublicKey>>,
     publisher_docs: HashMap<String, PublisherDoc>,
+    /// Tokens verified on this view or on those it was derived from (`None`: off).
+    token_cache: Option<Arc<TokenCache>>,
+}
+
+impl Default for PolicyView {
+    fn default() -> Self {
+        PolicyView {
+            revision: 0,
+            issuers: HashMap::new(),
+            issuers_by_url: HashMap::new(),
+            clients: HashMap::new(),
+            apis: HashMap::new(),
+            publishers: HashMap::new(),
+            publisher_docs: HashMap::new(),
+            token_cache: Some(Arc::new(TokenCache::new(Limits::default()))),
+        }
+    }
 }
 
 impl PolicyView {
@@ -211,6 +229,16 @@ impl PolicyView {
                     .map(|(k, v)| (k.clone(), v.clone())),
             ),
         }
+    }
+
+    /// The cache of verified tokens, when on (it is by default).
+    pub fn token_cache(&self) -> Option<&TokenCache> {
+        self.token_cache.as_deref()
+    }
+
+    /// Turns the token cache off (`None`) or gives this view a new, empty one.
+    pub fn set_token_cache(&mut self, limits: Option<Limits>) {
+        self.token_cache = limits.map(|l| Arc::new(TokenCache::new(l)));
     }
 
     pub fn issuer_by_url(&self, iss: &str) -> Option<&Issuer> {
@@ -274,6 +302,9 @@ impl PolicyView {
         match kind {
             EntityKind::Issuer => match self.issuers.remove(id) {
                 Some(old) => {
+                    if let Some(cache) = &self.token_cache {
+                        cache.drop_issuer(id);
+                    }
                     self.issuers_by_url.remove(&old.doc.issuer);
                     true
                 }
@@ -343,6 +374,17 @@ impl PolicyView {
         let issuer = Arc::new(Issuer::build(doc)?);
         if let Some(old) = self.issuers.insert(issuer.doc.id.clone(), issuer.clone()) {
             self.issuers_by_url.remove(&old.doc.issuer);
+            // A key whose status or material changed, or that is gone: its cached tokens go.
+            if let Some(cache) = &self.token_cache {
+                for (kid, was) in &old.keys {
+                    let same = issuer.keys.get(kid).is_some_and(|now| {
+                        now.status == was.status && now.public.fingerprint == was.public.fingerprint
+                    });
+                    if !same {
+                        cache.drop_key(&old.doc.id, kid);
+                    }
+                }
+            }
         }
         self.issuers_by_url
             .insert(issuer.doc.issuer.clone(), issuer);

@@ -6,8 +6,9 @@
 //! stops too. Before each decision the handler calls [`LiveStream::ensure_fresh`]: if the view
 //! was confirmed caught up within `max_staleness`, nothing happens; otherwise it asks the
 //! thread to catch up and waits at most `sync_budget`, then decides either way, flagged
-//! stale if the catch-up did not finish. Kafka trouble never denies and never blocks longer
-//! than the budget.
+//! stale if the catch-up did not finish. Until the stream has caught up once (after a cold
+//! start or a rebuild) and while a check failed within `max_staleness`, no decision waits.
+//! Kafka trouble never denies and never blocks longer than the budget.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -48,6 +49,10 @@ pub struct StreamStats {
     /// Signed mode without a fresh checkpoint in this replay: the baked policy is served
     /// (decisions are flagged stale) until the portal re-signs one.
     pub unanchored: bool,
+    /// Checks of the topic that failed (see `mark_unreachable`).
+    pub failed_checks: u64,
+    /// Decisions that waited (up to the sync budget) for a catch-up.
+    pub waited_decisions: u64,
 }
 
 #[derive(Debug, Default)]
@@ -224,11 +229,14 @@ impl Freshness for LiveStream {
             return (st.stats.unanchored, age(&st).as_millis() as u64);
         }
         st.requested = Some(asked);
+        // Not caught up once since the cold start (or a rebuild): the floor is served at
+        // once, as the first decision must never wait for Kafka.
         // Kafka was found unreachable moments ago: waiting would only add the budget to
         // every decision of an outage. The thread keeps trying; decide now, flagged stale.
-        if st.last_failure.is_some_and(|t| t.elapsed() <= max) {
+        if !st.stats.caught_up || st.last_failure.is_some_and(|t| t.elapsed() <= max) {
             return (true, age(&st).as_millis() as u64);
         }
+        st.stats.waited_decisions += 1;
         let (st, fresh) = self.shared.wait_until(st, asked + budget, |st| {
             st.last_fresh.is_some_and(|t| t >= asked)
         });
@@ -264,6 +272,7 @@ fn run(shared: Arc<Shared>, baked: Option<PolicyView>) {
         match connect(&cfg) {
             Ok(c) => break c,
             Err(e) => {
+                mark_unreachable(&shared, &e);
                 log(
                     level,
                     LogLevel::Warn,
@@ -600,9 +609,12 @@ fn mark_fresh(shared: &Shared, lag: i64, checked_at: Instant) {
     }
 }
 
+/// A check failed: the consumer could not be created, or the topic's metadata or a high
+/// watermark did not come back within its timeout (docs/policy-events.md, "Freshness").
 fn mark_unreachable(shared: &Shared, error: &str) {
     let mut st = shared.lock();
     st.last_failure = Some(Instant::now());
+    st.stats.failed_checks += 1;
     let staleness = st
         .last_fresh
         .unwrap_or(shared.started)
@@ -615,6 +627,7 @@ fn mark_unreachable(shared: &Shared, error: &str) {
     }
     let stats = st.stats.clone();
     drop(st);
+    shared.changed.notify_all();
     if newly_stale {
         log(
             shared.log_level,
@@ -687,6 +700,101 @@ fn emit_metrics(shared: &Shared, stats: &StreamStats, staleness_ms: u64) {
 mod tests {
     use super::*;
     use crate::stream::checkpoint::WithheldBecause;
+
+    /// A port nothing listens on: bound, then released.
+    fn closed_port() -> u16 {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        listener.local_addr().expect("addr").port()
+    }
+
+    #[test]
+    fn cold_start_with_the_broker_down_never_waits_for_kafka() {
+        use crate::config::{Config, KafkaAuth};
+        use crate::runtime::Authorizer;
+        use crate::signing::SigningKey;
+        use jsonwebtoken::Algorithm;
+
+        let key = SigningKey::generate("k1", Algorithm::ES256).expect("key");
+        let baked = crate::policy::load_policy_value(&json!({
+            "schema": "gateway-policy/v1", "revision": 3,
+            "issuers": [{"id": "idp", "issuer": "https://idp.test", "audiences": ["https://api.test"],
+                         "algorithms": ["ES256"], "keys": [{"kid": "k1", "status": "active", "jwk": key.public_jwk()}]}],
+            "clients": [{"id": "app", "status": "active", "scopes": ["orders:read"]}],
+            "apis": [{"id": "orders", "routes": [{"route": "GET /orders", "scopes": ["orders:read"]}]}],
+        }))
+        .expect("valid policy");
+        let exp = (unix_millis() / 1000) as i64 + 600;
+        let token = key
+            .sign(
+                &json!({"iss": "https://idp.test", "aud": "https://api.test", "client_id": "app",
+                           "scope": "orders:read", "exp": exp}),
+                &json!({}),
+            )
+            .expect("sign");
+        let event = json!({"version": "2.0", "type": "REQUEST",
+            "routeArn": "arn:aws:execute-api:eu-west-1:1:api/$default/GET/orders",
+            "headers": {"authorization": format!("Bearer {token}")},
+            "requestContext": {"http": {"method": "GET"}}});
+        // A budget no test run would sit out: a decision that waited for Kafka would hang here.
+        let cfg = StreamConfig {
+            brokers: Some(format!("127.0.0.1:{}", closed_port())),
+            msk_cluster_arn: None,
+            topic: "gateway-policy.v1".into(),
+            auth: KafkaAuth::Plaintext,
+            group_prefix: "gateway-authz-test".into(),
+            username: None,
+            password: None,
+            max_staleness_ms: 1000,
+            sync_budget_ms: 600_000,
+            tombstone_retention_ms: 86_400_000,
+            checkpoint_max_age_s: 86_400,
+        };
+        let config = Config {
+            api_id: "orders".into(),
+            policy_file: String::new(),
+            log_level: LogLevel::Error,
+            stream: Some(cfg),
+        };
+        let (authorizer, live) = crate::stream::start(Authorizer::new(config, Some(baked)));
+        let live = live.expect("stream configured");
+        let served = |r: serde_json::Value| {
+            (
+                r["isAuthorized"] == true,
+                r["context"]["reason"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string(),
+                r["context"]["stale"] == true,
+            )
+        };
+
+        // The first decision: the baked floor, at once, flagged stale; nothing waited.
+        let first = authorizer.handle(&event, "first");
+        assert_eq!(first["context"]["policyRevision"], 3, "{first}");
+        assert_eq!(served(first), (true, "ok".to_string(), true));
+        let stats = live.stats();
+        assert_eq!(stats.waited_decisions, 0);
+        assert!(!stats.caught_up);
+
+        // The thread keeps trying in the background and counts the failed check.
+        assert!(
+            live.wait_stats(|s| s.failed_checks >= 1, Duration::from_secs(60)),
+            "a failed check is counted"
+        );
+        let mut denied = event.clone();
+        denied["headers"]["authorization"] = json!("Bearer not-a-token");
+        for (event, want) in [
+            (&event, (true, "ok", true)),
+            (&denied, (false, "malformed_token", true)),
+        ] {
+            let (allowed, reason, stale) = served(authorizer.handle(event, "later"));
+            assert_eq!((allowed, reason.as_str(), stale), want);
+        }
+        let stats = live.stats();
+        assert_eq!(stats.waited_decisions, 0, "no decision waited for Kafka");
+        assert!(!stats.caught_up);
+        live.stop();
+    }
 
     #[test]
     fn a_withheld_entity_is_logged_with_its_key_and_reason_and_counted() {
