@@ -24,5 +24,11 @@ npm ci --no-audit --no-fund --loglevel=error
 npm run --silent lint
 npm run --silent typecheck
 npm run --silent build
+# The Lambda zip is reproducible: a second clean build packs to the same bytes.
+first="$(npm run --silent package)"
+rm -rf dist && npm run --silent build
+second="$(npm run --silent package)"
+[ "$first" = "$second" ] || { echo "ts-test: the Lambda zip differs between two builds: $first / $second" >&2; exit 1; }
+echo "ts-test: Lambda zip $second"
 npm test --silent
 node dist/cli.js conformance ../conformance
