@@ -1,6 +1,7 @@
 // Bundles the CLI and the Lambda handler with esbuild: Node 22, ES modules. The handler is
-// dist/handler.mjs plus one chunk (dist/chunks/) holding the Kafka client, imported only when
-// the policy stream starts: its import is costly and must not delay the first decision.
+// dist/handler.mjs; the Kafka client is dist/kafka-worker.mjs (and its chunks in
+// dist/chunks/), run on a worker thread when the policy stream starts: its import is costly
+// and must not delay decisions.
 import { rmSync } from "node:fs";
 
 import { build } from "esbuild";
@@ -12,7 +13,7 @@ const common = { bundle: true, platform: "node", target: "node22", format: "esm"
 await build({ ...common, entryPoints: ["src/cli.ts"], outfile: "dist/cli.js", banner: { js: "#!/usr/bin/env node" } });
 await build({
   ...common,
-  entryPoints: ["src/handler.ts"],
+  entryPoints: { handler: "src/handler.ts", "kafka-worker": "src/stream/worker.ts" },
   outdir: "dist",
   outExtension: { ".js": ".mjs" },
   entryNames: "[name]",

@@ -12,7 +12,7 @@ import { deflateRawSync } from "node:zlib";
 const DIST = new URL("../dist/", import.meta.url).pathname;
 const OUT = join(DIST, "authorizer-ts-lambda.zip");
 
-/** Every file of the Lambda bundle: handler.mjs and its chunks. */
+/** Every file of the Lambda bundle: handler.mjs, kafka-worker.mjs and their chunks. */
 function files() {
   const out = [];
   const walk = (dir) => {
@@ -23,7 +23,7 @@ function files() {
     }
   };
   walk(join(DIST, "chunks"));
-  out.push("handler.mjs");
+  out.push("handler.mjs", "kafka-worker.mjs");
   // Byte order of the UTF-8 names, not the locale's.
   return out.sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
 }

@@ -14,6 +14,7 @@ import { loadPolicy } from "./policy/load.js";
 import { PolicyErrors } from "./policy/validate.js";
 import type { PolicyView } from "./policy/view.js";
 import { LiveStream } from "./stream/live.js";
+import { WorkerReader } from "./stream/worker-reader.js";
 
 function unixMillis(): bigint {
   return BigInt(Date.now());
@@ -79,11 +80,9 @@ export function init(env: Readonly<Record<string, string | undefined>>): Authori
     log: (level, line) => { log(config.logLevel, level, line); },
     metric: (record) => process.stdout.write(`${compact(record)}\n`),
   });
-  // After init returns: the Kafka client's import is costly (BENCHMARKS.md), and the baked
-  // policy serves until the stream has caught up.
-  setImmediate(() => {
-    stream.start(async (cfg) => (await import("./stream/kafka.js")).TopicReader.connect(cfg));
-  });
+  // The Kafka client runs on a worker thread: its import is costly (BENCHMARKS.md) and must
+  // not hold up decisions; the baked policy serves until the stream has caught up.
+  stream.start((cfg) => WorkerReader.start(cfg, new URL("./kafka-worker.mjs", import.meta.url)));
   return new Authorizer(config, baked, stream);
 }
 

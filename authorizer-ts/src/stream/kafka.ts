@@ -9,23 +9,9 @@ import { randomBytes } from "node:crypto";
 import { Consumer, type ClusterMetadata } from "@platformatic/kafka";
 
 import type { StreamConfig } from "../config.js";
+import type { KafkaRecordRead, PartitionFetch, Reader } from "./kafka-types.js";
 
-/** One record as the replica reads it. */
-export interface KafkaRecordRead {
-  readonly partition: number;
-  readonly offset: bigint;
-  readonly timestampMs: bigint;
-  readonly key: Buffer | null;
-  readonly value: Buffer | null;
-}
-
-/** What one fetch of a partition returned. */
-export interface PartitionFetch {
-  readonly records: KafkaRecordRead[];
-  /** The offset to fetch next (past compaction gaps and control batches). */
-  readonly next: bigint;
-  readonly high: bigint;
-}
+export type { KafkaRecordRead, PartitionFetch, Reader };
 
 /** The region of an ARN (`arn:aws:kafka:REGION:ACCOUNT:cluster/...`). */
 export function arnRegion(arn: string): string | undefined {
@@ -86,7 +72,7 @@ async function authOptions(cfg: StreamConfig): Promise<Partial<ConsumerOptions>>
 }
 
 /** Reads the policy topic partition by partition from offsets the caller keeps. */
-export class TopicReader {
+export class TopicReader implements Reader {
   private topicId: string | undefined;
 
   private constructor(

@@ -17,7 +17,7 @@ import { emf } from "../observe.js";
 import type { PolicyView } from "../policy/view.js";
 import { describeWithheld, type Withheld } from "./checkpoint.js";
 import type { Rejection } from "./event.js";
-import type { KafkaRecordRead, TopicReader } from "./kafka.js";
+import type { KafkaRecordRead, Reader } from "./kafka-types.js";
 import { Replica, type Applied, type Served } from "./replica.js";
 
 /** Counters and state a test or a metrics line can read. */
@@ -41,7 +41,7 @@ export interface Sink {
 }
 
 /** How the loop reaches Kafka: the real reader, loaded lazily (its import is costly). */
-export type Connect = (cfg: StreamConfig) => Promise<TopicReader>;
+export type Connect = (cfg: StreamConfig) => Promise<Reader> | Reader;
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const nowMs = (): number => performance.now();
@@ -135,7 +135,7 @@ export class LiveStream {
     // Many environments start at once when traffic bursts; spread the connects.
     await sleep(Math.floor(Math.random() * 101));
     let backoff = 200;
-    let reader: TopicReader | undefined;
+    let reader: Reader | undefined;
     while (reader === undefined) {
       if (this.stopped) return;
       try {
@@ -154,7 +154,7 @@ export class LiveStream {
     }
   }
 
-  private async consume(reader: TopicReader): Promise<void> {
+  private async consume(reader: Reader): Promise<void> {
     const replica = new Replica(this.baked);
     let offsets = new Map<number, bigint>();
     const highs = new Map<number, bigint>();
