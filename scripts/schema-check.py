@@ -63,7 +63,8 @@ checkpoint = {"schema": "gateway-policy-checkpoint/v1", "revision": 1045, "issue
               "entities": {"client/mobile-app": 1043, "api/orders": 1044, "publisher/portal-2027": 1045}}
 check("checkpoint", checkpoint_v.is_valid(checkpoint), "; ".join(x.message for x in checkpoint_v.iter_errors(checkpoint)))
 for name, c in {"revision 0": dict(checkpoint, revision=0), "bad key": dict(checkpoint, entities={"route/x": 1}),
-                "unknown field": dict(checkpoint, digest="x"), "entity revision 0": dict(checkpoint, entities={"client/a": 0})}.items():
+                "unknown field": dict(checkpoint, digest="x"), "entity revision 0": dict(checkpoint, entities={"client/a": 0}),
+                "no issued_at": {k: v for k, v in checkpoint.items() if k != "issued_at"}}.items():
     check(f"checkpoint rejects {name}", not checkpoint_v.is_valid(c))
 for name, e in {"revision 0": dict(events[1], revision=0)}.items():
     check(f"event rejects {name}", not event_v.is_valid(e))

@@ -26,6 +26,7 @@ fn config(brokers: &str, topic: &str) -> StreamConfig {
         max_staleness_ms: 1000,
         sync_budget_ms: 50,
         tombstone_retention_ms: 86_400_000,
+        checkpoint_max_age_s: 86_400,
     }
 }
 

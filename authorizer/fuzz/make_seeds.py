@@ -36,6 +36,9 @@ found = [
     # apigw.rs: an event of no known shape must get a response that denies everything.
     b'{"methodArn": "arn:aws:execute-api:eu-west-1:12345@789012:a1b2c:xecute-api:eu-west-1:'
     b'123456789012:a1b2c3d4e5/prod/GET/health", "routeKey": "GET /health", "type": "TrOKEN"}',
+    # apigw.rs: a method ARN with an IAM wildcard before the method is not API Gateway's.
+    b'{"authorizationToken": "x", "methodArn": "arn:aws:execute-api:eu-west-1:12:exec?ute-api:'
+    b'eu-west-1:123456789012:a1b2c3d4e5/prod/GET/health", "type": "TOKEN"}',
 ]
 for data in found:
     write("apigw_event", data)

@@ -73,6 +73,11 @@ impl<'a> MethodArn<'a> {
         }
         let rest = parts.next().unwrap_or("");
         let prefix_len = arn.len() - resource.len() + api.len() + 1 + stage.len();
+        // API Gateway never puts an IAM wildcard before the method; such an ARN is not one
+        // of its own, and a policy built on it could not name the request it answers.
+        if arn[..prefix_len].contains(['*', '?']) {
+            return None;
+        }
         Some(MethodArn {
             stage_prefix: &arn[..prefix_len],
             method,
@@ -626,6 +631,10 @@ mod tests {
         assert!(MethodArn::parse("arn:aws:lambda:eu-west-1:123:function:x").is_none());
         assert!(MethodArn::parse("garbage").is_none());
         assert!(MethodArn::parse("arn:aws:execute-api:r:a:abc/prod").is_none());
+        // Found by the `apigw_event` fuzz target: a `?` before the method.
+        assert!(MethodArn::parse("arn:aws:execute-api:r:1?:abc/prod/GET/health").is_none());
+        assert!(MethodArn::parse("arn:aws:execute-api:r:1:abc/pr*d/GET/health").is_none());
+        assert!(MethodArn::parse("arn:aws:execute-api:r:1:abc/prod/GET/he*lth").is_some());
     }
 
     #[test]

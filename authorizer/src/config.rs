@@ -5,6 +5,8 @@ use std::collections::HashMap;
 
 use thiserror::Error;
 
+use crate::stream::replica::DEFAULT_CHECKPOINT_MAX_AGE_S;
+
 /// Default path of the baked policy: where the policy Lambda layer puts it.
 pub const DEFAULT_POLICY_FILE: &str = "/opt/gateway-policy.json";
 
@@ -39,6 +41,9 @@ pub struct StreamConfig {
     pub sync_budget_ms: u64,
     /// The topic's `delete.retention.ms`: frozen longer than this, the view is rebuilt from offset 0.
     pub tombstone_retention_ms: u64,
+    /// Signed mode: how old a checkpoint may be when read and still let a replay serve the
+    /// stream's state (see `stream::replica`).
+    pub checkpoint_max_age_s: u64,
 }
 
 #[derive(Debug, Clone)]
@@ -55,11 +60,12 @@ pub struct Config {
 pub enum ConfigProblem {
     #[error("AUTHZ_API_ID is not set; every request is denied with unknown_api. Set it to the API's id in the policy")]
     ApiIdUnset,
-    #[error("{var}={value:?} is not a whole number of milliseconds; using {default}")]
-    NotMilliseconds {
+    #[error("{var}={value:?} is not a whole number of {unit}; using {default}")]
+    NotANumber {
         var: &'static str,
         value: String,
         default: u64,
+        unit: &'static str,
     },
     #[error("AUTHZ_LOG_LEVEL={0:?} is not error, warn, info or debug; using info")]
     UnknownLogLevel(String),
@@ -82,13 +88,17 @@ pub fn from_vars(vars: &HashMap<String, String>) -> (Config, Vec<ConfigProblem>)
             .map(|v| v.trim().to_string())
             .filter(|v| !v.is_empty())
     };
-    let number = |k: &'static str, default: u64, problems: &mut Vec<ConfigProblem>| match get(k) {
+    let number = |k: &'static str,
+                  default: u64,
+                  unit: &'static str,
+                  problems: &mut Vec<ConfigProblem>| match get(k) {
         None => default,
         Some(v) => v.parse().unwrap_or_else(|_| {
-            problems.push(ConfigProblem::NotMilliseconds {
+            problems.push(ConfigProblem::NotANumber {
                 var: k,
                 value: v,
                 default,
+                unit,
             });
             default
         }),
@@ -107,9 +117,21 @@ pub fn from_vars(vars: &HashMap<String, String>) -> (Config, Vec<ConfigProblem>)
             LogLevel::Info
         }
     };
-    let max_staleness_ms = number("AUTHZ_MAX_STALENESS_MS", 1000, &mut problems);
-    let sync_budget_ms = number("AUTHZ_SYNC_BUDGET_MS", 50, &mut problems);
-    let tombstone_retention_ms = number("AUTHZ_TOMBSTONE_RETENTION_MS", 86_400_000, &mut problems);
+    let ms = "milliseconds";
+    let max_staleness_ms = number("AUTHZ_MAX_STALENESS_MS", 1000, ms, &mut problems);
+    let sync_budget_ms = number("AUTHZ_SYNC_BUDGET_MS", 50, ms, &mut problems);
+    let tombstone_retention_ms = number(
+        "AUTHZ_TOMBSTONE_RETENTION_MS",
+        86_400_000,
+        ms,
+        &mut problems,
+    );
+    let checkpoint_max_age_s = number(
+        "AUTHZ_CHECKPOINT_MAX_AGE_S",
+        DEFAULT_CHECKPOINT_MAX_AGE_S,
+        "seconds",
+        &mut problems,
+    );
     let brokers = get("AUTHZ_KAFKA_BROKERS");
     let msk_cluster_arn = get("AUTHZ_MSK_CLUSTER_ARN");
     let stream = match (
@@ -139,6 +161,7 @@ pub fn from_vars(vars: &HashMap<String, String>) -> (Config, Vec<ConfigProblem>)
                 max_staleness_ms,
                 sync_budget_ms,
                 tombstone_retention_ms,
+                checkpoint_max_age_s,
             })
         }
         (Some(_), false) => {

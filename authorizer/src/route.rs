@@ -18,6 +18,41 @@ pub enum Segment {
     Greedy,
 }
 
+/// Why a route template does not parse; each message says what is expected.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RouteError {
+    #[error("\"{0}\" is not a route; write \"METHOD /path\", e.g. \"GET /orders/{{id}}\"")]
+    NotARoute(String),
+    #[error("method \"{0}\" is not one of {methods}", methods = METHODS.join(", "))]
+    UnknownMethod(String),
+    #[error("path \"{0}\" must start with '/'")]
+    NotRooted(String),
+    #[error("path \"{0}\" has an empty segment (\"//\" or a trailing '/')")]
+    EmptySegment(String),
+    #[error("parameter \"{0}\" needs a name of letters, digits, '_' or '-'")]
+    BadParameterName(String),
+    #[error("parameter \"{name}\" appears twice in \"{path}\"")]
+    DuplicateParameter { name: String, path: String },
+    #[error("greedy parameter \"{0}\" must be the last segment")]
+    GreedyNotLast(String),
+    #[error(
+        "segment \"{0}\" is not a literal nor a whole \"{{param}}\"; braces must enclose a segment"
+    )]
+    NotASegment(String),
+    #[error("segment \"{segment}\" could never match: request paths with {refusal} are refused")]
+    NeverMatches {
+        segment: String,
+        refusal: PathRefusal,
+    },
+}
+
+/// Validation errors carry messages as text (with their JSON path).
+impl From<RouteError> for String {
+    fn from(e: RouteError) -> Self {
+        e.to_string()
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RouteTemplate {
     pub method: String,
@@ -26,20 +61,15 @@ pub struct RouteTemplate {
 
 impl RouteTemplate {
     /// Parses `"METHOD /path/{param}/{rest+}"`, saying what is wrong and what is expected.
-    pub fn parse(text: &str) -> Result<Self, String> {
-        let (method, path) = text.split_once(' ').ok_or_else(|| {
-            format!(
-                "\"{text}\" is not a route; write \"METHOD /path\", e.g. \"GET /orders/{{id}}\""
-            )
-        })?;
+    pub fn parse(text: &str) -> Result<Self, RouteError> {
+        let (method, path) = text
+            .split_once(' ')
+            .ok_or_else(|| RouteError::NotARoute(text.to_string()))?;
         if !METHODS.contains(&method) {
-            return Err(format!(
-                "method \"{method}\" is not one of {}",
-                METHODS.join(", ")
-            ));
+            return Err(RouteError::UnknownMethod(method.to_string()));
         }
         if !path.starts_with('/') {
-            return Err(format!("path \"{path}\" must start with '/'"));
+            return Err(RouteError::NotRooted(path.to_string()));
         }
         let parts: Vec<&str> = path[1..].split('/').collect();
         let mut segments = Vec::new();
@@ -49,9 +79,7 @@ impl RouteTemplate {
                 if parts.len() == 1 {
                     break; // the root path "/"
                 }
-                return Err(format!(
-                    "path \"{path}\" has an empty segment (\"//\" or a trailing '/')"
-                ));
+                return Err(RouteError::EmptySegment(path.to_string()));
             }
             if let Some(inner) = part.strip_prefix('{').and_then(|p| p.strip_suffix('}')) {
                 let (name, greedy) = match inner.strip_suffix('+') {
@@ -63,32 +91,30 @@ impl RouteTemplate {
                         .chars()
                         .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
                 {
-                    return Err(format!(
-                        "parameter \"{part}\" needs a name of letters, digits, '_' or '-'"
-                    ));
+                    return Err(RouteError::BadParameterName((*part).to_string()));
                 }
                 if names.contains(&name) {
-                    return Err(format!("parameter \"{name}\" appears twice in \"{path}\""));
+                    return Err(RouteError::DuplicateParameter {
+                        name: name.to_string(),
+                        path: path.to_string(),
+                    });
                 }
                 names.push(name);
                 if greedy {
                     if i + 1 != parts.len() {
-                        return Err(format!(
-                            "greedy parameter \"{part}\" must be the last segment"
-                        ));
+                        return Err(RouteError::GreedyNotLast((*part).to_string()));
                     }
                     segments.push(Segment::Greedy);
                 } else {
                     segments.push(Segment::Param);
                 }
             } else if part.contains(['{', '}', ' ', '*', '?', '#']) {
-                return Err(format!(
-                    "segment \"{part}\" is not a literal nor a whole \"{{param}}\"; braces must enclose a segment"
-                ));
+                return Err(RouteError::NotASegment((*part).to_string()));
             } else if let Some(refusal) = segment_refusal(part) {
-                return Err(format!(
-                    "segment \"{part}\" could never match: request paths with {refusal} are refused"
-                ));
+                return Err(RouteError::NeverMatches {
+                    segment: (*part).to_string(),
+                    refusal,
+                });
             } else {
                 segments.push(Segment::Literal((*part).to_string()));
             }
@@ -374,17 +400,27 @@ mod tests {
         assert!(RouteTemplate::parse("GET /").unwrap().segments.is_empty());
         assert!(RouteTemplate::parse("FETCH /x")
             .unwrap_err()
+            .to_string()
             .contains("FETCH"));
         assert!(RouteTemplate::parse("GET orders")
             .unwrap_err()
+            .to_string()
             .contains("start with"));
         assert!(RouteTemplate::parse("GET /a/{rest+}/b")
             .unwrap_err()
+            .to_string()
             .contains("last"));
         assert!(RouteTemplate::parse("GET /a//b").is_err());
         assert!(RouteTemplate::parse("GET /a/x{id}").is_err());
         assert!(RouteTemplate::parse("GET /{id}/{id}").is_err());
         assert!(RouteTemplate::parse("/orders").is_err());
+        assert_eq!(
+            RouteTemplate::parse("GET /a/%2F"),
+            Err(RouteError::NeverMatches {
+                segment: "%2F".into(),
+                refusal: PathRefusal::EncodedDelimiter
+            })
+        );
     }
 
     #[test]

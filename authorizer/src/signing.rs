@@ -16,6 +16,32 @@ use jsonwebtoken::{Algorithm, EncodingKey};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
+/// Why a key could not be made, read or used.
+#[derive(Debug, thiserror::Error)]
+pub enum SigningError {
+    #[error(
+        "{0:?} is not an asymmetric signing algorithm; use RS256, PS256, ES256, ES384 or EdDSA"
+    )]
+    NotAsymmetric(Algorithm),
+    #[error("the crypto library refused to generate a key: {0}")]
+    Generate(String),
+    #[error("key \"{kid}\": {problem}")]
+    InvalidKey { kid: String, problem: &'static str },
+    #[error("`alg` \"{0}\" is not an algorithm")]
+    UnknownAlgorithm(String),
+    #[error("`pkcs8` is not base64")]
+    NotBase64,
+    #[error("signing failed: {0}")]
+    Sign(#[from] jsonwebtoken::errors::Error),
+}
+
+/// The CLI reports errors as text.
+impl From<SigningError> for String {
+    fn from(e: SigningError) -> Self {
+        e.to_string()
+    }
+}
+
 /// A private signing key with its `kid` and algorithm.
 pub struct SigningKey {
     pub kid: String,
@@ -95,7 +121,8 @@ fn rsa_public_components(der: &[u8]) -> Option<(Vec<u8>, Vec<u8>)> {
 
 impl SigningKey {
     /// Generates a new key for `alg` (RS*/PS* use 2048-bit RSA).
-    pub fn generate(kid: &str, alg: Algorithm) -> Result<Self, String> {
+    pub fn generate(kid: &str, alg: Algorithm) -> Result<Self, SigningError> {
+        let refused = |e: &dyn std::fmt::Display| SigningError::Generate(e.to_string());
         let rng = SystemRandom::new();
         let pkcs8: Vec<u8> = match alg {
             Algorithm::RS256
@@ -105,33 +132,36 @@ impl SigningKey {
             | Algorithm::PS384
             | Algorithm::PS512 => {
                 let pair = aws_lc_rs::rsa::KeyPair::generate(aws_lc_rs::rsa::KeySize::Rsa2048)
-                    .map_err(|e| e.to_string())?;
-                pair.as_der().map_err(|e| e.to_string())?.as_ref().to_vec()
+                    .map_err(|e| refused(&e))?;
+                pair.as_der().map_err(|e| refused(&e))?.as_ref().to_vec()
             }
             Algorithm::ES256 => {
                 EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng)
-                    .map_err(|e| e.to_string())?
+                    .map_err(|e| refused(&e))?
                     .as_ref()
                     .to_vec()
             }
             Algorithm::ES384 => {
                 EcdsaKeyPair::generate_pkcs8(&ECDSA_P384_SHA384_FIXED_SIGNING, &rng)
-                    .map_err(|e| e.to_string())?
+                    .map_err(|e| refused(&e))?
                     .as_ref()
                     .to_vec()
             }
             Algorithm::EdDSA => Ed25519KeyPair::generate_pkcs8(&rng)
-                .map_err(|e| e.to_string())?
+                .map_err(|e| refused(&e))?
                 .as_ref()
                 .to_vec(),
-            other => return Err(format!("{other:?} is not an asymmetric signing algorithm")),
+            other => return Err(SigningError::NotAsymmetric(other)),
         };
         Self::from_pkcs8(kid, alg, pkcs8)
     }
 
     /// Rebuilds a key from its PKCS#8 DER.
-    pub fn from_pkcs8(kid: &str, alg: Algorithm, pkcs8: Vec<u8>) -> Result<Self, String> {
-        let bad = |what: &str| format!("key \"{kid}\": {what}");
+    pub fn from_pkcs8(kid: &str, alg: Algorithm, pkcs8: Vec<u8>) -> Result<Self, SigningError> {
+        let bad = |problem: &'static str| SigningError::InvalidKey {
+            kid: kid.to_string(),
+            problem,
+        };
         let (encoding, public_jwk) = match alg {
             Algorithm::RS256
             | Algorithm::RS384
@@ -174,7 +204,7 @@ impl SigningKey {
                     json!({"kty": "OKP", "crv": "Ed25519", "x": b64u(pair.public_key().as_ref())}),
                 )
             }
-            other => return Err(bad(&format!("{other:?} is not supported"))),
+            other => return Err(SigningError::NotAsymmetric(other)),
         };
         let mut public_jwk = public_jwk;
         public_jwk["kid"] = json!(kid);
@@ -193,7 +223,7 @@ impl SigningKey {
     }
 
     /// Signs `payload` under a header `{"alg", "kid", "typ"}` merged with `extra_header`.
-    pub fn sign(&self, payload: &Value, extra_header: &Value) -> Result<String, String> {
+    pub fn sign(&self, payload: &Value, extra_header: &Value) -> Result<String, SigningError> {
         let mut header = json!({"alg": format!("{:?}", self.alg), "kid": self.kid, "typ": "JWT"});
         if let (Some(h), Some(extra)) = (header.as_object_mut(), extra_header.as_object()) {
             for (k, v) in extra {
@@ -204,14 +234,17 @@ impl SigningKey {
     }
 
     /// Signs `payload` under exactly `header` (tests use it to forge odd headers).
-    pub fn sign_with_header(&self, header: &Value, payload: &Value) -> Result<String, String> {
+    pub fn sign_with_header(
+        &self,
+        header: &Value,
+        payload: &Value,
+    ) -> Result<String, SigningError> {
         let input = format!(
             "{}.{}",
             b64u(header.to_string().as_bytes()),
             b64u(payload.to_string().as_bytes())
         );
-        let sig = jsonwebtoken::crypto::sign(input.as_bytes(), &self.encoding, self.alg)
-            .map_err(|e| e.to_string())?;
+        let sig = jsonwebtoken::crypto::sign(input.as_bytes(), &self.encoding, self.alg)?;
         Ok(format!("{input}.{sig}"))
     }
 
@@ -223,14 +256,14 @@ impl SigningKey {
         }
     }
 
-    pub fn from_file(file: &SigningKeyFile) -> Result<Self, String> {
+    pub fn from_file(file: &SigningKeyFile) -> Result<Self, SigningError> {
         let alg: Algorithm = file
             .alg
             .parse()
-            .map_err(|_| format!("`alg` \"{}\" is not an algorithm", file.alg))?;
+            .map_err(|_| SigningError::UnknownAlgorithm(file.alg.clone()))?;
         let pkcs8 = STANDARD
             .decode(&file.pkcs8)
-            .map_err(|_| "`pkcs8` is not base64".to_string())?;
+            .map_err(|_| SigningError::NotBase64)?;
         Self::from_pkcs8(&file.kid, alg, pkcs8)
     }
 }

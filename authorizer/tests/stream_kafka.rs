@@ -12,6 +12,7 @@ use authorizer::config::{Config, KafkaAuth, LogLevel, StreamConfig};
 use authorizer::policy::{load_policy_value, EntityKind, PolicyView};
 use authorizer::runtime::Authorizer;
 use authorizer::signing::SigningKey;
+use authorizer::stream::checkpoint::{encode_checkpoint, Checkpoint, CHECKPOINT_KEY};
 use authorizer::stream::event::{encode_value, Op, PolicyEvent, Rejection, EVENT_SCHEMA};
 use authorizer::stream::publish::{
     create_topic, read_records, send_raw, tombstone, topic_state, verdicts,
@@ -24,6 +25,11 @@ use serde_json::{json, Value};
 const ISS: &str = "https://idp.test";
 const AUD: &str = "https://api.test";
 const WAIT: Duration = Duration::from_secs(30);
+
+/// Now in Unix seconds (records are read at it).
+fn now_s() -> i64 {
+    (authorizer::observe::unix_millis() / 1000) as i64
+}
 
 fn brokers() -> String {
     std::env::var("KAFKA_BOOTSTRAP").unwrap_or_else(|_| "127.0.0.1:9092".into())
@@ -41,6 +47,7 @@ fn stream_config(topic: &str, brokers: &str) -> StreamConfig {
         max_staleness_ms: 1000,
         sync_budget_ms: 50,
         tombstone_retention_ms: 86_400_000,
+        checkpoint_max_age_s: 86_400,
     }
 }
 
@@ -343,6 +350,27 @@ fn cold_start_with_the_broker_down_serves_the_baked_policy() {
     live.stop();
 }
 
+/// A checkpoint record signed by `key`, issued at `issued_at` (Unix seconds).
+fn checkpoint_record(
+    key: &SigningKey,
+    revision: u64,
+    entities: &[(&str, u64)],
+    issued_at: i64,
+) -> (Option<String>, Option<String>) {
+    let at = chrono::DateTime::from_timestamp(issued_at, 0)
+        .expect("in range")
+        .to_rfc3339();
+    let cp = Checkpoint::new(
+        revision,
+        Some(at),
+        entities.iter().map(|(k, r)| (k.to_string(), *r)).collect(),
+    );
+    (
+        Some(CHECKPOINT_KEY.to_string()),
+        Some(encode_checkpoint(&cp, key).expect("sign")),
+    )
+}
+
 #[test]
 #[ignore = "needs a Kafka broker: make integration"]
 fn bad_events_are_skipped_counted_and_never_block_the_next() {
@@ -432,6 +460,8 @@ fn bad_events_are_skipped_counted_and_never_block_the_next() {
                 Some(json!({"id": "late", "status": "active", "scopes": []})),
             )),
         ),
+        // The portal's checkpoint for it: signed mode serves the stream only with one.
+        checkpoint_record(publisher, 30, &[("client/late", 30)], now_s()),
     ];
     send_raw(&stream_config(&topic, &b), &b, &records, WAIT).expect("send");
     assert!(
@@ -491,9 +521,9 @@ fn replaying_the_topic_twice_gives_the_same_view_and_a_tombstone_deletes() {
     ]);
     let (_, records) = read_records(&cfg, &b, true, WAIT).expect("read");
     let mut replica = Replica::new(None);
-    verdicts(&mut replica, &records);
+    verdicts(&mut replica, &records, now_s());
     let once = replica.view().expect("view").to_document();
-    verdicts(&mut replica, &records);
+    verdicts(&mut replica, &records, now_s());
     let twice = replica.view().expect("view").to_document();
     assert_eq!(once, twice, "a second replay changes nothing");
     assert!(
@@ -943,6 +973,151 @@ fn a_hostile_write_and_a_compaction_never_bring_a_revoked_key_back() {
     assert!(live.wait_view(|v| v.issuer_by_url(ISS).is_some(), WAIT));
     assert_eq!(decide(&a, &w.event("app")).1, "revoked_key");
     assert!(live.stats().withheld.is_empty());
+    live.stop();
+}
+
+/// Waits until compaction has removed every record at `offsets`, writing filler records so
+/// segments roll (the cleaner only compacts closed segments).
+fn await_compaction(cfg: &StreamConfig, offsets: &[i64]) {
+    let b = brokers();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let (_, records) = read_records(cfg, &b, true, WAIT).expect("read");
+        if !records.iter().any(|r| offsets.contains(&r.offset)) {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the broker did not compact {} within 2 minutes",
+            cfg.topic
+        );
+        std::thread::sleep(Duration::from_millis(200));
+        send_raw(
+            cfg,
+            &b,
+            &[(Some("client/filler".into()), Some("garbage".into()))],
+            WAIT,
+        )
+        .expect("send filler");
+    }
+}
+
+#[test]
+#[ignore = "needs a Kafka broker: make integration"]
+fn a_replayed_older_signed_state_never_rolls_a_cold_authorizer_back() {
+    let w = World::new(true);
+    let publisher = w.publisher.as_ref().expect("signed world");
+    let topic = new_compacting_topic("rollback");
+    let b = brokers();
+    let cfg = stream_config(&topic, &b);
+    let dir = tmpdir("rollback");
+    let key_file = dir.join("portal.key");
+    std::fs::write(
+        &key_file,
+        serde_json::to_string(&publisher.to_file()).expect("json"),
+    )
+    .expect("write");
+    // Baked: the client is suspended. Two days ago the portal activated it (revision 2,
+    // with its checkpoint); today it suspends it again (revision 3, `authz publish`).
+    let baked = w.policy(1, &[("app", "suspended")]);
+    let two_days_ago = now_s() - 2 * 86_400;
+    let active = json!({"id": "app", "status": "active", "scopes": ["orders:read"]});
+    let old_state = vec![
+        (
+            Some("client/app".to_string()),
+            Some(signed_event(
+                Some(publisher),
+                EntityKind::Client,
+                "app",
+                2,
+                Op::Upsert,
+                Some(active),
+            )),
+        ),
+        checkpoint_record(publisher, 2, &[("client/app", 2)], two_days_ago),
+    ];
+    send_raw(&cfg, &b, &old_state, WAIT).expect("send");
+    let file = write_policy(&dir, "suspended.json", &baked);
+    let out = authz(&[
+        "publish",
+        "--brokers",
+        &b,
+        "--topic",
+        &topic,
+        "--signing-key",
+        key_file.to_str().unwrap_or_default(),
+        file.to_str().unwrap_or_default(),
+    ]);
+    assert!(out.contains("client/app"), "{out}");
+    // Today's records for the two keys the replay will cover (the run also published the
+    // issuer, the API and the publisher key, which the topic lacked).
+    let (_, records) = read_records(&cfg, &b, true, WAIT).expect("read");
+    let today: Vec<i64> = records
+        .iter()
+        .skip(old_state.len())
+        .filter(|r| {
+            let key = r.key.as_deref();
+            key == Some(b"client/app".as_slice()) || key == Some(CHECKPOINT_KEY.as_bytes())
+        })
+        .map(|r| r.offset)
+        .collect();
+    assert_eq!(today.len(), 2, "an event and a checkpoint for today");
+    let (warm_a, warm) = start(&baked, cfg.clone());
+    assert!(warm.wait_caught_up(WAIT));
+    assert!(warm.wait_view(|v| v.revision == 3, WAIT));
+    assert_eq!(decide(&warm_a, &w.event("app")).1, "client_suspended");
+
+    // A writer without keys replays the older state byte for byte.
+    send_raw(&cfg, &b, &old_state, WAIT).expect("replay");
+    let stale = || {
+        warm.stats()
+            .rejected
+            .get(&Rejection::StaleRevision)
+            .copied()
+            .unwrap_or(0)
+    };
+    let deadline = Instant::now() + WAIT;
+    while stale() < 2 && Instant::now() < deadline {
+        warm.wait_revision(u64::MAX, Duration::from_millis(100));
+    }
+    assert_eq!(
+        stale(),
+        2,
+        "the warm authorizer rejects both replayed records"
+    );
+    assert_eq!(decide(&warm_a, &w.event("app")).1, "client_suspended");
+    warm.stop();
+
+    // Compaction keeps only the replayed records for both keys: a consistent, signed,
+    // older state. A cold authorizer must not serve it: its checkpoint is two days old.
+    await_compaction(&cfg, &today);
+    let (a, live) = start(&baked, cfg.clone());
+    assert!(live.wait_caught_up(WAIT));
+    assert!(live.wait_stats(|s| s.unanchored, WAIT));
+    let (allowed, reason, stale_flag) = decide(&a, &w.event("app"));
+    assert!(!allowed, "the replayed activation is not served: {reason}");
+    assert_eq!(reason, "client_suspended", "the baked policy is served");
+    assert!(
+        stale_flag,
+        "decisions on the baked policy are flagged stale"
+    );
+    live.stop();
+
+    // The portal's scheduled run re-signs the state; cold authorizers serve it again.
+    authz(&[
+        "publish",
+        "--brokers",
+        &b,
+        "--topic",
+        &topic,
+        "--signing-key",
+        key_file.to_str().unwrap_or_default(),
+        file.to_str().unwrap_or_default(),
+    ]);
+    let (a, live) = start(&baked, cfg.clone());
+    assert!(live.wait_caught_up(WAIT));
+    assert!(live.wait_stats(|s| !s.unanchored && s.checkpoint > Some(2), WAIT));
+    assert_eq!(decide(&a, &w.event("app")).1, "client_suspended");
     live.stop();
 }
 

@@ -13,7 +13,7 @@
 
 use authorizer::policy::PolicyView;
 use authorizer::stream::replica::{Applied, Replica};
-use fuzz_support::{conformance_policy, generated, generated_view, jwk_verifies};
+use fuzz_support::{conformance_policy, generated, generated_view, jwk_verifies, NOW};
 use libfuzzer_sys::fuzz_target;
 use serde_json::{json, Value};
 
@@ -60,7 +60,7 @@ fn run(baked: &PolicyView, records: &[Record]) -> (Vec<String>, Option<Value>) {
         let signed_mode = replica
             .view()
             .is_some_and(PolicyView::requires_signed_events);
-        let verdict = replica.apply(Some(key.as_slice()), value.as_deref());
+        let verdict = replica.apply(Some(key.as_slice()), value.as_deref(), NOW);
         let after = snapshot(&replica);
         match &verdict {
             Applied::Rejected { .. } => assert_eq!(before, after, "a rejected record changed the view"),

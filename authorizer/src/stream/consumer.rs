@@ -44,6 +44,9 @@ pub struct StreamStats {
     pub withheld: Vec<(String, &'static str)>,
     /// The revision of the last checkpoint verified.
     pub checkpoint: Option<u64>,
+    /// Signed mode without a fresh checkpoint in this replay: the baked policy is served
+    /// (decisions are flagged stale) until the portal re-signs one.
+    pub unanchored: bool,
 }
 
 #[derive(Debug, Default)]
@@ -161,6 +164,11 @@ impl LiveStream {
         self.wait(timeout, |_| cell.get().is_some_and(|v| ready(&v)))
     }
 
+    /// Waits until the stream's counters and state satisfy `ready`, up to `timeout`.
+    pub fn wait_stats(&self, ready: impl Fn(&StreamStats) -> bool, timeout: Duration) -> bool {
+        self.wait(timeout, |st| ready(&st.stats))
+    }
+
     /// Waits until the view has been confirmed caught up within `max_staleness`, up to `timeout`.
     pub fn wait_fresh(&self, timeout: Duration) -> bool {
         let max = Duration::from_millis(self.shared.cfg.max_staleness_ms);
@@ -196,8 +204,9 @@ impl Freshness for LiveStream {
                 .map(|t| t.elapsed())
                 .unwrap_or_else(|| self.shared.started.elapsed())
         };
+        // Serving the baked policy for want of a fresh checkpoint is stale too.
         if st.last_fresh.is_some_and(|t| t.elapsed() <= max) {
-            return (false, age(&st).as_millis() as u64);
+            return (st.stats.unanchored, age(&st).as_millis() as u64);
         }
         st.requested = Some(asked);
         // Kafka was found unreachable moments ago: waiting would only add the budget to
@@ -209,7 +218,7 @@ impl Freshness for LiveStream {
             st.last_fresh.is_some_and(|t| t >= asked)
         });
         (
-            !fresh,
+            !fresh || st.stats.unanchored,
             if fresh {
                 0
             } else {
@@ -250,7 +259,7 @@ fn run(shared: Arc<Shared>, baked: Option<PolicyView>) {
             }
         }
     };
-    let mut replica = Replica::new(baked);
+    let mut replica = Replica::new(baked).with_checkpoint_max_age(cfg.checkpoint_max_age_s);
     shared.lock().stats.revision = replica.view().map_or(0, |v| v.revision);
     let mut partitions: Vec<i32> = Vec::new();
     let mut progress: HashMap<i32, Progress> = HashMap::new();
@@ -309,7 +318,16 @@ fn run(shared: Arc<Shared>, baked: Option<PolicyView>) {
         }
         match consumer.poll(poll) {
             Some(Ok(msg)) => {
-                let outcome = replica.apply(msg.key(), msg.payload());
+                // Delivered again (librdkafka re-fetching after an offset reset): applying it
+                // twice would read it as a replay of itself.
+                if progress
+                    .get(&msg.partition())
+                    .is_some_and(|p| msg.offset() < p.next)
+                {
+                    continue;
+                }
+                let now_s = (unix_millis() / 1000) as i64;
+                let outcome = replica.apply(msg.key(), msg.payload(), now_s);
                 if let Some(p) = progress.get_mut(&msg.partition()) {
                     p.next = p.next.max(msg.offset() + 1);
                 }
@@ -463,18 +481,32 @@ fn publish(shared: &Shared, served: Served, checkpoint: Option<u64>) {
     shared.cell.set(served.view);
     st.stats.revision = revision;
     st.stats.checkpoint = checkpoint;
-    let changed = st.stats.withheld != withheld;
+    let changed = st.stats.withheld != withheld || st.stats.unanchored != served.unanchored;
     st.stats.withheld = withheld;
+    st.stats.unanchored = served.unanchored;
     drop(st);
     shared.changed.notify_all();
     if changed {
+        if served.unanchored {
+            log(
+                shared.log_level,
+                LogLevel::Error,
+                json!({"msg": "policy stream not served: no checkpoint younger than AUTHZ_CHECKPOINT_MAX_AGE_S; serving the baked policy until the portal re-signs one (authz publish)",
+                       "topic": shared.cfg.topic, "max_age_s": shared.cfg.checkpoint_max_age_s, "checkpoint": checkpoint}),
+            );
+        }
         for line in withheld_lines(&shared.cfg.topic, &served.withheld) {
             log(shared.log_level, LogLevel::Error, line);
         }
         if shared.log_level >= LogLevel::Error {
             println!(
                 "{}",
-                withheld_metric(unix_millis(), &shared.cfg.topic, served.withheld.len())
+                withheld_metric(
+                    unix_millis(),
+                    &shared.cfg.topic,
+                    served.withheld.len(),
+                    served.unanchored
+                )
             );
         }
     }
@@ -491,12 +523,20 @@ fn withheld_lines(topic: &str, withheld: &[Withheld]) -> Vec<serde_json::Value> 
         .collect()
 }
 
-/// The `PolicyEntitiesWithheld` gauge (0 once the portal has re-asserted the state).
-fn withheld_metric(now_ms: u64, topic: &str, count: usize) -> serde_json::Value {
+/// The `PolicyEntitiesWithheld` and `PolicyStreamUnanchored` gauges (0 once the portal has
+/// re-asserted the state).
+fn withheld_metric(now_ms: u64, topic: &str, count: usize, unanchored: bool) -> serde_json::Value {
     emf(
         now_ms,
         &[("Topic", topic)],
-        &[("PolicyEntitiesWithheld", count as f64, "Count")],
+        &[
+            ("PolicyEntitiesWithheld", count as f64, "Count"),
+            (
+                "PolicyStreamUnanchored",
+                f64::from(u8::from(unanchored)),
+                "Count",
+            ),
+        ],
     )
 }
 
@@ -639,8 +679,9 @@ mod tests {
             detail.contains("12") && detail.contains("missing"),
             "{detail}"
         );
-        let metric = withheld_metric(1, "gateway-policy.v1", 1);
+        let metric = withheld_metric(1, "gateway-policy.v1", 1, true);
         assert_eq!(metric["PolicyEntitiesWithheld"], 1.0);
+        assert_eq!(metric["PolicyStreamUnanchored"], 1.0);
         assert_eq!(metric["Topic"], "gateway-policy.v1");
     }
 }

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::policy::{EntityKind, PolicyView};
-use crate::signing::SigningKey;
+use crate::signing::{SigningError, SigningKey};
 
 /// The `schema` value of every v1 policy event.
 pub const EVENT_SCHEMA: &str = "gateway-policy-event/v1";
@@ -259,22 +259,42 @@ fn verify_jws(text: &str, view: &PolicyView) -> Result<(Vec<u8>, String), (Rejec
     Ok((payload, kid.to_string()))
 }
 
+/// Why a record value could not be written.
+#[derive(Debug, thiserror::Error)]
+pub enum EncodeError {
+    #[error("cannot encode as JSON: {0}")]
+    Json(#[from] serde_json::Error),
+    #[error(transparent)]
+    Sign(#[from] SigningError),
+    #[error(
+        "signing key \"{kid}\" is {alg:?}; publisher keys are EdDSA (authz keygen --alg EdDSA)"
+    )]
+    NotEdDsa { kid: String, alg: Algorithm },
+}
+
+/// The CLI reports errors as text.
+impl From<EncodeError> for String {
+    fn from(e: EncodeError) -> Self {
+        e.to_string()
+    }
+}
+
 /// Encodes an event as a record value: plain JSON, or a compact JWS when a key is given.
 pub fn encode_value(
     event: &PolicyEvent,
     signing_key: Option<&SigningKey>,
-) -> Result<String, String> {
-    let json = serde_json::to_value(event).map_err(|e| e.to_string())?;
+) -> Result<String, EncodeError> {
+    let json = serde_json::to_value(event)?;
     match signing_key {
         None => Ok(json.to_string()),
-        Some(key) if key.alg == Algorithm::EdDSA => key.sign_with_header(
+        Some(key) if key.alg == Algorithm::EdDSA => Ok(key.sign_with_header(
             &serde_json::json!({"alg": "EdDSA", "kid": key.kid, "typ": "gateway-policy-event+jws"}),
             &json,
-        ),
-        Some(key) => Err(format!(
-            "signing key \"{}\" is {:?}; publisher keys are EdDSA (authz keygen --alg EdDSA)",
-            key.kid, key.alg
-        )),
+        )?),
+        Some(key) => Err(EncodeError::NotEdDsa {
+            kid: key.kid.clone(),
+            alg: key.alg,
+        }),
     }
 }
 

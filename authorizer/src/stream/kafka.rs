@@ -2,7 +2,7 @@
 //! (given, or discovered from an MSK cluster ARN), authentication (plaintext, SASL/PLAIN,
 //! MSK IAM through SASL/OAUTHBEARER) and the token callback for MSK IAM.
 
-use std::error::Error;
+use super::Error;
 use std::sync::mpsc;
 use std::time::Duration;
 
@@ -30,7 +30,10 @@ impl GatewayContext {
 impl ClientContext for GatewayContext {
     const ENABLE_REFRESH_OAUTH_TOKEN: bool = true;
 
-    fn generate_oauth_token(&self, _config: Option<&str>) -> Result<OAuthToken, Box<dyn Error>> {
+    fn generate_oauth_token(
+        &self,
+        _config: Option<&str>,
+    ) -> Result<OAuthToken, Box<dyn std::error::Error>> {
         match &self.msk {
             Some(signer) => signer.token(),
             None => Err("OAUTHBEARER is only used with AUTHZ_KAFKA_AUTH=msk-iam".into()),
@@ -65,7 +68,7 @@ impl MskIamSigner {
     }
 
     /// A fresh token; rdkafka refreshes it before `lifetime_ms` (the signer's expiry).
-    pub fn token(&self) -> Result<OAuthToken, Box<dyn Error>> {
+    pub fn token(&self) -> Result<OAuthToken, Box<dyn std::error::Error>> {
         let (tx, rx) = mpsc::channel();
         let region = self.region.clone();
         let credentials = self.credentials.clone();
@@ -110,16 +113,13 @@ async fn aws_config_for(region: &str) -> aws_config::SdkConfig {
 }
 
 /// Brokers from configuration, or discovered with `GetBootstrapBrokers` on the cluster ARN.
-pub fn resolve_brokers(cfg: &StreamConfig) -> Result<String, String> {
+pub fn resolve_brokers(cfg: &StreamConfig) -> Result<String, Error> {
     if let Some(b) = &cfg.brokers {
         return Ok(b.clone());
     }
-    let arn = cfg
-        .msk_cluster_arn
-        .clone()
-        .ok_or("neither AUTHZ_KAFKA_BROKERS nor AUTHZ_MSK_CLUSTER_ARN is set")?;
+    let arn = cfg.msk_cluster_arn.clone().ok_or(Error::NoBrokers)?;
     let region = arn_region(&arn)
-        .ok_or_else(|| format!("AUTHZ_MSK_CLUSTER_ARN {arn:?} is not an MSK cluster ARN"))?
+        .ok_or_else(|| Error::NotAnMskArn(arn.clone()))?
         .to_string();
     let auth = cfg.auth;
     run_async(async move {
@@ -129,7 +129,10 @@ pub fn resolve_brokers(cfg: &StreamConfig) -> Result<String, String> {
             .cluster_arn(&arn)
             .send()
             .await
-            .map_err(|e| format!("GetBootstrapBrokers on {arn}: {e}"))?;
+            .map_err(|e| Error::BrokerDiscovery {
+                arn: arn.clone(),
+                detail: e.to_string(),
+            })?;
         let brokers = match auth {
             KafkaAuth::MskIam => out
                 .bootstrap_broker_string_sasl_iam()
@@ -137,32 +140,32 @@ pub fn resolve_brokers(cfg: &StreamConfig) -> Result<String, String> {
             KafkaAuth::SaslPlain => out.bootstrap_broker_string_sasl_scram(),
             KafkaAuth::Plaintext => out.bootstrap_broker_string(),
         };
-        brokers.map(str::to_string).ok_or_else(|| {
-            format!("cluster {arn} has no brokers for {auth:?}; pass AUTHZ_KAFKA_BROKERS")
-        })
+        brokers
+            .map(str::to_string)
+            .ok_or_else(|| Error::NoBrokersForAuth { arn, auth })
     })
 }
 
 /// Runs a future to completion on a thread of its own (safe from inside or outside tokio).
 fn run_async<T: Send + 'static>(
-    fut: impl std::future::Future<Output = Result<T, String>> + Send + 'static,
-) -> Result<T, String> {
+    fut: impl std::future::Future<Output = Result<T, Error>> + Send + 'static,
+) -> Result<T, Error> {
     std::thread::spawn(move || {
         tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
-            .map_err(|e| e.to_string())?
+            .map_err(Error::Runtime)?
             .block_on(fut)
     })
     .join()
-    .map_err(|_| "discovery thread panicked".to_string())?
+    .map_err(|_| Error::DiscoveryPanicked)?
 }
 
 /// The base client configuration and context for `cfg`.
 pub fn client_config(
     cfg: &StreamConfig,
     brokers: &str,
-) -> Result<(ClientConfig, GatewayContext), String> {
+) -> Result<(ClientConfig, GatewayContext), Error> {
     let mut c = ClientConfig::new();
     c.set("bootstrap.servers", brokers)
         .set("client.id", "gateway-authorizer")
@@ -178,7 +181,7 @@ pub fn client_config(
         KafkaAuth::Plaintext => GatewayContext::plain(),
         KafkaAuth::SaslPlain => {
             let (Some(user), Some(password)) = (&cfg.username, &cfg.password) else {
-                return Err("AUTHZ_KAFKA_AUTH=sasl-plain needs AUTHZ_KAFKA_USERNAME and AUTHZ_KAFKA_PASSWORD".into());
+                return Err(Error::SaslCredentialsMissing);
             };
             c.set("security.protocol", "SASL_SSL")
                 .set("sasl.mechanism", "PLAIN")
@@ -193,14 +196,12 @@ pub fn client_config(
                 .and_then(arn_region)
                 .map(str::to_string)
                 .or_else(|| std::env::var("AWS_REGION").ok())
-                .ok_or("msk-iam needs a region: set AUTHZ_MSK_CLUSTER_ARN or AWS_REGION")?;
+                .ok_or(Error::NoRegion)?;
             let config = run_async({
                 let region = region.clone();
                 async move { Ok(aws_config_for(&region).await) }
             })?;
-            let credentials = config
-                .credentials_provider()
-                .ok_or("no AWS credentials provider for msk-iam")?;
+            let credentials = config.credentials_provider().ok_or(Error::NoCredentials)?;
             c.set("security.protocol", "SASL_SSL")
                 .set("sasl.mechanism", "OAUTHBEARER");
             GatewayContext {

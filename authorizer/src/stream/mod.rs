@@ -8,6 +8,7 @@
 
 pub mod checkpoint;
 pub mod consumer;
+pub mod error;
 pub mod event;
 pub mod kafka;
 pub mod plan;
@@ -18,6 +19,7 @@ mod replica_model;
 
 use crate::runtime::Authorizer;
 pub use consumer::{LiveStream, StreamStats};
+pub use error::Error;
 
 /// Starts the policy stream when one is configured. The authorizer serves the baked policy
 /// at once either way; the stream is applied on top as it arrives.

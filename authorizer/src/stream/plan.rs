@@ -12,7 +12,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use serde_json::Value;
 
-use super::checkpoint::Checkpoint;
+use super::checkpoint::{is_fresh, parse_rfc3339, Checkpoint};
 use super::event::{record_key, Op, PolicyEvent};
 use super::replica::{Applied, Replica};
 use crate::policy::{EntityKind, PolicyDocument, PolicyView, PublisherDoc};
@@ -118,7 +118,8 @@ pub fn topic_state(doc: &PolicyDocument, records: &[Record]) -> TopicState {
     let mut state = TopicState::default();
     for r in records {
         state.records += 1;
-        match replica.apply(r.key.as_deref(), r.value.as_deref()) {
+        // Freshness plays no part here (the refresh rule in `plan` reads `issued_at` itself).
+        match replica.apply(r.key.as_deref(), r.value.as_deref(), 0) {
             Applied::Upserted {
                 kind, id, revision, ..
             }
@@ -289,15 +290,28 @@ pub fn changes(doc: &PolicyDocument, state: &TopicState) -> Result<Vec<Change>, 
     Ok(upserts)
 }
 
+/// When a run signs its checkpoint, and when the topic's newest one is due for re-signing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckpointClock {
+    /// `issued_at` of a checkpoint this run writes (RFC 3339).
+    pub issued_at: String,
+    /// Now, in Unix seconds.
+    pub now: i64,
+    /// Re-sign the checkpoint when the topic's newest is older than this (seconds), even
+    /// with nothing changed: authorizers serve the stream's state only while a checkpoint
+    /// is younger than their maximum age, so the portal runs `authz publish` on a schedule.
+    pub refresh_after_s: u64,
+}
+
 /// The whole run: changes at one new revision and, when `signed`, a checkpoint listing
 /// every key's revision after them. With no change, a checkpoint is still planned when the
-/// topic's newest one does not describe the topic (missing, or compacted out of date), so
-/// running `authz publish` again re-asserts the state.
+/// topic's newest one does not describe the topic (missing, or compacted out of date) or is
+/// due for re-signing, so running `authz publish` again re-asserts the state.
 pub fn plan(
     doc: &PolicyDocument,
     state: &TopicState,
     signed: bool,
-    issued_at: Option<String>,
+    clock: &CheckpointClock,
 ) -> Result<Plan, PlanError> {
     let changes = changes(doc, state)?;
     let base = state.max_revision.max(doc.revision);
@@ -313,8 +327,14 @@ pub fn plan(
         entities.insert(record_key(c.kind, &c.id), revision);
     }
     let current = state.checkpoint.as_ref().map(|c| &c.entities);
-    let checkpoint = (signed && (!changes.is_empty() || current != Some(&entities)))
-        .then(|| Checkpoint::new(revision, issued_at, entities));
+    let due = state.checkpoint.as_ref().is_none_or(|c| {
+        c.issued_at
+            .as_deref()
+            .and_then(parse_rfc3339)
+            .is_none_or(|at| !is_fresh(at, clock.now, clock.refresh_after_s))
+    });
+    let checkpoint = (signed && (!changes.is_empty() || current != Some(&entities) || due))
+        .then(|| Checkpoint::new(revision, Some(clock.issued_at.clone()), entities));
     Ok(Plan {
         revision,
         changes,
@@ -323,10 +343,14 @@ pub fn plan(
 }
 
 /// Replays records through a replica (as an authorizer would) and reports each verdict.
-pub fn verdicts<'r>(replica: &mut Replica, records: &'r [Record]) -> Vec<(&'r Record, Applied)> {
+pub fn verdicts<'r>(
+    replica: &mut Replica,
+    records: &'r [Record],
+    now: i64,
+) -> Vec<(&'r Record, Applied)> {
     records
         .iter()
-        .map(|r| (r, replica.apply(r.key.as_deref(), r.value.as_deref())))
+        .map(|r| (r, replica.apply(r.key.as_deref(), r.value.as_deref(), now)))
         .collect()
 }
 
@@ -338,6 +362,15 @@ mod tests {
     use crate::stream::event::{encode_value, EVENT_SCHEMA};
     use jsonwebtoken::Algorithm;
     use serde_json::json;
+
+    /// A clock at 2027-01-15T08:00:00Z that re-signs checkpoints older than an hour.
+    fn clock() -> CheckpointClock {
+        CheckpointClock {
+            issued_at: "2027-01-15T08:00:00Z".into(),
+            now: 1_800_000_000,
+            refresh_after_s: 3600,
+        }
+    }
 
     fn document(publisher: Option<&SigningKey>, clients: &[(&str, &str)]) -> PolicyDocument {
         serde_json::from_value(json!({
@@ -408,7 +441,7 @@ mod tests {
         );
         assert_eq!(state.rejected, 2);
         assert_eq!(state.max_revision, 2, "forged revisions do not count");
-        let run = plan(&doc, &state, true, None).expect("plan");
+        let run = plan(&doc, &state, true, &clock()).expect("plan");
         assert_eq!(run.revision, 3);
         let keys: Vec<String> = run
             .changes
@@ -429,7 +462,7 @@ mod tests {
         let k = SigningKey::generate("p", Algorithm::EdDSA).expect("key");
         let doc = document(Some(&k), &[("a", "active")]);
         let mut records = Vec::new();
-        let first = plan(&doc, &topic_state(&doc, &records), true, None).expect("plan");
+        let first = plan(&doc, &topic_state(&doc, &records), true, &clock()).expect("plan");
         for (i, c) in first.changes.iter().enumerate() {
             let event = PolicyEvent {
                 schema: EVENT_SCHEMA.into(),
@@ -452,12 +485,27 @@ mod tests {
             CHECKPOINT_KEY,
             Some(encode_checkpoint(&cp, &k).expect("sign")),
         ));
-        let again = plan(&doc, &topic_state(&doc, &records), true, None).expect("plan");
+        let again = plan(&doc, &topic_state(&doc, &records), true, &clock()).expect("plan");
         assert!(again.is_empty(), "{again:?}");
+        // An hour and a second later the checkpoint is due: re-signed, nothing else.
+        let later = CheckpointClock {
+            issued_at: "2027-01-15T09:00:01Z".into(),
+            now: clock().now + 3601,
+            ..clock()
+        };
+        let due = plan(&doc, &topic_state(&doc, &records), true, &later).expect("plan");
+        assert!(due.changes.is_empty(), "{due:?}");
+        let resigned = due.checkpoint.expect("a checkpoint due for re-signing");
+        assert_eq!(resigned.entities, cp.entities);
+        assert_eq!(resigned.issued_at.as_deref(), Some("2027-01-15T09:00:01Z"));
+        assert!(
+            resigned.revision > cp.revision,
+            "a newer checkpoint supersedes the old"
+        );
         // A hostile record over the checkpoint: the next run writes a new one, nothing else.
         records.push(record(10, CHECKPOINT_KEY, Some("garbage".into())));
         let compacted: Vec<Record> = records.iter().filter(|r| r.offset != 9).cloned().collect();
-        let repair = plan(&doc, &topic_state(&doc, &compacted), true, None).expect("plan");
+        let repair = plan(&doc, &topic_state(&doc, &compacted), true, &clock()).expect("plan");
         assert!(repair.changes.is_empty());
         assert_eq!(repair.checkpoint.map(|c| c.entities), Some(cp.entities));
     }
@@ -472,10 +520,10 @@ mod tests {
         )];
         let state = topic_state(&doc, &records);
         assert_eq!(
-            plan(&doc, &state, false, None),
+            plan(&doc, &state, false, &clock()),
             Err(PlanError::RevisionExhausted(u64::MAX))
         );
-        let run = plan(&doc, &TopicState::default(), false, None).expect("plan");
+        let run = plan(&doc, &TopicState::default(), false, &clock()).expect("plan");
         assert!(run.checkpoint.is_none());
         assert_eq!(run.changes.len(), 1);
     }

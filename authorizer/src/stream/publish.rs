@@ -15,11 +15,12 @@ use super::kafka::{client_config, GatewayContext};
 pub use super::plan::{
     changes, plan, topic_state, verdicts, Change, Latest, Plan, PlanError, Record, TopicState,
 };
+use super::Error;
 use crate::config::StreamConfig;
 use crate::policy::EntityKind;
 use crate::signing::SigningKey;
 
-fn consumer(cfg: &StreamConfig, brokers: &str) -> Result<BaseConsumer<GatewayContext>, String> {
+fn consumer(cfg: &StreamConfig, brokers: &str) -> Result<BaseConsumer<GatewayContext>, Error> {
     let (mut c, ctx) = client_config(cfg, brokers)?;
     c.set("group.id", format!("{}-cli", cfg.group_prefix))
         .set("enable.auto.commit", "false")
@@ -28,7 +29,7 @@ fn consumer(cfg: &StreamConfig, brokers: &str) -> Result<BaseConsumer<GatewayCon
         // default 500 ms.
         .set("fetch.wait.max.ms", "10");
     c.create_with_context(ctx)
-        .map_err(|e| format!("cannot create a Kafka consumer: {e}"))
+        .map_err(Error::kafka("cannot create a Kafka consumer"))
 }
 
 /// Reads every partition from `start` up to the high watermarks seen when it began.
@@ -37,48 +38,45 @@ pub fn read_records(
     brokers: &str,
     from_beginning: bool,
     timeout: Duration,
-) -> Result<(BaseConsumer<GatewayContext>, Vec<Record>), String> {
+) -> Result<(BaseConsumer<GatewayContext>, Vec<Record>), Error> {
     let consumer = consumer(cfg, brokers)?;
     let metadata = consumer
         .fetch_metadata(Some(&cfg.topic), timeout)
-        .map_err(|e| format!("cannot reach Kafka at {brokers}: {e}"))?;
+        .map_err(Error::kafka(format!("cannot reach Kafka at {brokers}")))?;
     let topic = metadata
         .topics()
         .iter()
         .find(|t| t.name() == cfg.topic)
-        .ok_or("no such topic")?;
-    if topic.error().is_some() || topic.partitions().is_empty() {
-        return Err(format!(
-            "topic {} does not exist; create it with `authz topic create`",
-            cfg.topic
-        ));
-    }
+        .filter(|t| t.error().is_none() && !t.partitions().is_empty())
+        .ok_or_else(|| Error::NoSuchTopic(cfg.topic.clone()))?;
     let mut tpl = TopicPartitionList::new();
     let mut remaining = BTreeMap::new();
     for p in topic.partitions() {
         let (low, high) = consumer
             .fetch_watermarks(&cfg.topic, p.id(), timeout)
-            .map_err(|e| e.to_string())?;
+            .map_err(Error::kafka(format!(
+                "reading the watermarks of {}",
+                cfg.topic
+            )))?;
         let start = if from_beginning {
             Offset::Beginning
         } else {
             Offset::End
         };
         tpl.add_partition_offset(&cfg.topic, p.id(), start)
-            .map_err(|e| e.to_string())?;
+            .map_err(Error::kafka("choosing the start offset"))?;
         if from_beginning && high > low {
             remaining.insert(p.id(), high);
         }
     }
-    consumer.assign(&tpl).map_err(|e| e.to_string())?;
+    consumer
+        .assign(&tpl)
+        .map_err(Error::kafka(format!("assigning {}", cfg.topic)))?;
     let mut records = Vec::new();
     let deadline = std::time::Instant::now() + timeout;
     while !remaining.is_empty() {
         if std::time::Instant::now() > deadline {
-            return Err(format!(
-                "timed out reading {} (is the broker up?)",
-                cfg.topic
-            ));
+            return Err(Error::ReadTimeout(cfg.topic.clone()));
         }
         match consumer.poll(Duration::from_millis(100)) {
             Some(Ok(m)) => {
@@ -95,7 +93,7 @@ pub fn read_records(
                     value: m.payload().map(<[u8]>::to_vec),
                 });
             }
-            Some(Err(e)) => return Err(format!("reading {}: {e}", cfg.topic)),
+            Some(Err(e)) => return Err(Error::kafka(format!("reading {}", cfg.topic))(e)),
             None => {
                 // Compaction can leave the last offsets empty: stop at librdkafka's position.
                 if let Ok(pos) = consumer.position() {
@@ -119,7 +117,7 @@ pub fn publish(
     issued_at: &str,
     key: Option<&SigningKey>,
     timeout: Duration,
-) -> Result<usize, String> {
+) -> Result<usize, Error> {
     let (mut c, ctx) = client_config(cfg, brokers)?;
     // acks=all with one request in flight keeps the records in order without the
     // idempotent producer's extra round trips.
@@ -129,7 +127,7 @@ pub fn publish(
         .set("linger.ms", "0");
     let producer: BaseProducer<GatewayContext> = c
         .create_with_context(ctx)
-        .map_err(|e| format!("cannot create a Kafka producer: {e}"))?;
+        .map_err(Error::kafka("cannot create a Kafka producer"))?;
     let mut records: Vec<(String, String)> = Vec::new();
     for change in &plan.changes {
         let event = PolicyEvent {
@@ -147,7 +145,7 @@ pub fn publish(
         ));
     }
     if let Some(checkpoint) = &plan.checkpoint {
-        let key = key.ok_or("a checkpoint must be signed: pass the signing key")?;
+        let key = key.ok_or(Error::CheckpointUnsigned)?;
         records.push((
             CHECKPOINT_KEY.to_string(),
             encode_checkpoint(checkpoint, key)?,
@@ -156,10 +154,11 @@ pub fn publish(
     // Refuse before sending anything: a run cut short by one oversized record would leave
     // the topic between two states.
     if let Some((k, v)) = records.iter().find(|(_, v)| v.len() > MAX_RECORD_BYTES) {
-        return Err(format!(
-            "the record for {k} is {} bytes, above the {MAX_RECORD_BYTES} a producer sends by default; raise the topic's max.message.bytes and the producer's message.max.bytes (docs/policy-events.md)",
-            v.len()
-        ));
+        return Err(Error::RecordTooLarge {
+            key: k.clone(),
+            bytes: v.len(),
+            max: MAX_RECORD_BYTES,
+        });
     }
     for (record_key, value) in &records {
         let mut record = BaseRecord::to(&cfg.topic)
@@ -177,13 +176,13 @@ pub fn publish(
                     producer.poll(Duration::from_millis(50));
                     record = back;
                 }
-                Err((e, _)) => return Err(format!("cannot send {record_key}: {e}")),
+                Err((e, _)) => return Err(Error::kafka(format!("cannot send {record_key}"))(e)),
             }
         }
     }
     producer
         .flush(timeout)
-        .map_err(|e| format!("not acknowledged within {timeout:?}: {e}"))?;
+        .map_err(Error::kafka(format!("not acknowledged within {timeout:?}")))?;
     Ok(records.len())
 }
 
@@ -194,15 +193,18 @@ pub fn tombstone(
     kind: EntityKind,
     id: &str,
     timeout: Duration,
-) -> Result<(), String> {
+) -> Result<(), Error> {
     let (c, ctx) = client_config(cfg, brokers)?;
-    let producer: BaseProducer<GatewayContext> =
-        c.create_with_context(ctx).map_err(|e| e.to_string())?;
+    let producer: BaseProducer<GatewayContext> = c
+        .create_with_context(ctx)
+        .map_err(Error::kafka("cannot create a Kafka producer"))?;
     let key = record_key(kind, id);
     producer
         .send(BaseRecord::<String, ()>::to(&cfg.topic).key(&key))
-        .map_err(|(e, _)| e.to_string())?;
-    producer.flush(timeout).map_err(|e| e.to_string())
+        .map_err(|(e, _)| Error::kafka(format!("cannot send the tombstone for {key}"))(e))?;
+    producer
+        .flush(timeout)
+        .map_err(Error::kafka(format!("not acknowledged within {timeout:?}")))
 }
 
 /// A producer that sends key/value records as they are (tests and benchmarks use it for
@@ -213,12 +215,12 @@ pub struct RawProducer {
 }
 
 impl RawProducer {
-    pub fn new(cfg: &StreamConfig, brokers: &str) -> Result<Self, String> {
+    pub fn new(cfg: &StreamConfig, brokers: &str) -> Result<Self, Error> {
         let (mut c, ctx) = client_config(cfg, brokers)?;
         c.set("linger.ms", "0");
         let producer = c
             .create_with_context(ctx)
-            .map_err(|e: rdkafka::error::KafkaError| e.to_string())?;
+            .map_err(Error::kafka("cannot create a Kafka producer"))?;
         Ok(RawProducer {
             producer,
             topic: cfg.topic.clone(),
@@ -230,19 +232,21 @@ impl RawProducer {
         &self,
         records: &[(Option<String>, Option<String>)],
         timeout: Duration,
-    ) -> Result<(), String> {
+    ) -> Result<(), Error> {
         self.enqueue(records)?;
         self.flush(timeout)
     }
 
     /// Waits until the broker has acknowledged everything enqueued.
-    pub fn flush(&self, timeout: Duration) -> Result<(), String> {
-        self.producer.flush(timeout).map_err(|e| e.to_string())
+    pub fn flush(&self, timeout: Duration) -> Result<(), Error> {
+        self.producer
+            .flush(timeout)
+            .map_err(Error::kafka(format!("not acknowledged within {timeout:?}")))
     }
 
     /// Hands the records to librdkafka, which sends them at once (`linger.ms` 0), without
     /// waiting for the acknowledgement.
-    pub fn enqueue(&self, records: &[(Option<String>, Option<String>)]) -> Result<(), String> {
+    pub fn enqueue(&self, records: &[(Option<String>, Option<String>)]) -> Result<(), Error> {
         for (key, value) in records {
             let mut r: BaseRecord<'_, String, String> = BaseRecord::to(&self.topic);
             if let Some(k) = key {
@@ -263,7 +267,7 @@ impl RawProducer {
                         self.producer.poll(Duration::from_millis(50));
                         r = back;
                     }
-                    Err((e, _)) => return Err(e.to_string()),
+                    Err((e, _)) => return Err(Error::kafka("cannot send a record")(e)),
                 }
             }
         }
@@ -278,7 +282,7 @@ pub fn send_raw(
     brokers: &str,
     records: &[(Option<String>, Option<String>)],
     timeout: Duration,
-) -> Result<(), String> {
+) -> Result<(), Error> {
     RawProducer::new(cfg, brokers)?.send(records, timeout)
 }
 
@@ -302,7 +306,7 @@ pub fn create_topic(
     replication: i32,
     delete_retention_ms: u64,
     timeout: Duration,
-) -> Result<(), String> {
+) -> Result<(), Error> {
     let config = recommended_topic_config(delete_retention_ms);
     create_topic_with(cfg, brokers, partitions, replication, &config, timeout)
 }
@@ -315,10 +319,11 @@ pub fn create_topic_with(
     replication: i32,
     config: &[(&str, String)],
     timeout: Duration,
-) -> Result<(), String> {
+) -> Result<(), Error> {
     let (c, ctx) = client_config(cfg, brokers)?;
-    let admin: AdminClient<GatewayContext> =
-        c.create_with_context(ctx).map_err(|e| e.to_string())?;
+    let admin: AdminClient<GatewayContext> = c
+        .create_with_context(ctx)
+        .map_err(Error::kafka("cannot create a Kafka admin client"))?;
     let mut topic = NewTopic::new(&cfg.topic, partitions, TopicReplication::Fixed(replication));
     for (k, v) in config {
         topic = topic.set(k, v);
@@ -330,16 +335,16 @@ pub fn create_topic_with(
     let results = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
-        .map_err(|e| e.to_string())?
+        .map_err(Error::Runtime)?
         .block_on(admin.create_topics([&topic], &opts))
-        .map_err(|e| format!("cannot create {}: {e}", cfg.topic))?;
+        .map_err(Error::kafka(format!("cannot create {}", cfg.topic)))?;
     for r in results {
         match r {
             Ok(_) => {}
             Err((name, rdkafka::types::RDKafkaErrorCode::TopicAlreadyExists)) => {
-                return Err(format!("topic {name} already exists"))
+                return Err(Error::TopicExists(name))
             }
-            Err((name, code)) => return Err(format!("cannot create {name}: {code}")),
+            Err((topic, code)) => return Err(Error::CreateTopic { topic, code }),
         }
     }
     Ok(())

@@ -14,10 +14,20 @@
 //! Compaction: the served view ([`Replica::served`]) leaves out every entity whose signed
 //! record has provably gone missing (see [`super::checkpoint`]), rather than fall back to an
 //! older state.
+//!
+//! Replay: in signed mode the stream's state is served only once this replay has verified a
+//! *fresh* checkpoint (issued within the maximum age when read). Until then the baked policy
+//! is served, without the keys that had a record no portal writes: a writer without keys who
+//! replays an older signed state can then achieve no more than a Kafka outage does (the baked
+//! floor), and within the maximum age no more than a return to a state the portal signed in
+//! that window. A replayed record older than one already applied is such a record too.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap};
 
-use super::checkpoint::{decode_checkpoint, Checkpoint, Withheld, WithheldBecause, CHECKPOINT_KEY};
+use super::checkpoint::{
+    decode_checkpoint, is_fresh, Checkpoint, VerifiedCheckpoint, Withheld, WithheldBecause,
+    CHECKPOINT_KEY,
+};
 use super::event::{decode_value, parse_key, record_key, Op, Rejection};
 use crate::policy::{EntityKind, PolicyView};
 
@@ -46,6 +56,8 @@ pub enum Applied {
         revision: u64,
         signed_by: String,
         entities: usize,
+        /// Issued within the maximum age when read: the stream's state may be served.
+        fresh: bool,
     },
     Rejected {
         reason: Rejection,
@@ -58,7 +70,14 @@ pub enum Applied {
 pub struct Served {
     pub view: PolicyView,
     pub withheld: Vec<Withheld>,
+    /// Signed mode without a fresh checkpoint in this replay: `view` is the baked policy.
+    pub unanchored: bool,
 }
+
+/// How old a checkpoint may be and still let a replay serve the stream's state, unless
+/// configured (`AUTHZ_CHECKPOINT_MAX_AGE_S`): one day, as TUF's timestamp role defaults to.
+/// The portal re-signs the checkpoint well within it (`authz publish` on a schedule).
+pub const DEFAULT_CHECKPOINT_MAX_AGE_S: u64 = 86_400;
 
 #[derive(Debug, Clone)]
 pub struct Replica {
@@ -73,10 +92,13 @@ pub struct Replica {
     /// The newest checkpoint verified. Kept across [`Replica::reset`]: what was once proven
     /// signed stays a floor even if a rebuild no longer finds it.
     checkpoint: Option<Checkpoint>,
-    /// Keys with a record rejected as forged or unreadable in this replay (signed mode).
+    /// How old a checkpoint may be when read and still anchor the replay.
+    checkpoint_max_age_s: u64,
+    /// A fresh checkpoint was verified in this replay (cleared by [`Replica::reset`]).
+    anchored: bool,
+    /// Keys with a record no portal writes in this replay (signed mode): rejected as forged
+    /// or unreadable, or a replay older than the revision already applied.
     suspect: BTreeSet<String>,
-    /// Keys with a record applied in this replay.
-    accepted: HashSet<String>,
 }
 
 impl Replica {
@@ -93,19 +115,27 @@ impl Replica {
             revisions: HashMap::new(),
             signed,
             checkpoint: None,
+            checkpoint_max_age_s: DEFAULT_CHECKPOINT_MAX_AGE_S,
+            anchored: false,
             suspect: BTreeSet::new(),
-            accepted: HashSet::new(),
         };
         r.reset();
         r
     }
 
+    /// Sets how old a checkpoint may be when read and still anchor the replay.
+    pub fn with_checkpoint_max_age(mut self, seconds: u64) -> Self {
+        self.checkpoint_max_age_s = seconds;
+        self
+    }
+
     /// Back to the baked policy, forgetting everything the stream said (before a rebuild
-    /// from offset 0). The last verified checkpoint is kept.
+    /// from offset 0). The last verified checkpoint is kept as a floor; the rebuild must
+    /// verify a fresh one again before the stream's state is served.
     pub fn reset(&mut self) {
+        self.anchored = false;
         self.revisions.clear();
         self.suspect.clear();
-        self.accepted.clear();
         match &self.baked {
             Some(baked) => {
                 self.view = baked.clone();
@@ -134,11 +164,23 @@ impl Replica {
         self.checkpoint.as_ref()
     }
 
+    /// Whether the stream's state may be served: unsigned mode, or a fresh checkpoint was
+    /// verified in this replay.
+    pub fn anchored(&self) -> bool {
+        !self.signed || self.anchored
+    }
+
     /// The view to decide on: the applied view without the entities whose signed record is
     /// missing (compacted away under a hostile record). Such an entity is denied for, which
-    /// fails closed for that entity only, and only under attack.
+    /// fails closed for that entity only, and only under attack. In signed mode without a
+    /// fresh checkpoint: the baked policy without the suspect keys.
     pub fn served(&self) -> Option<Served> {
-        let view = self.view()?;
+        let unanchored = !self.anchored();
+        let view = if unanchored {
+            self.baked.as_ref()?
+        } else {
+            self.view()?
+        };
         let withheld = self.withheld();
         let mut view = view.clone();
         for w in &withheld {
@@ -146,7 +188,11 @@ impl Replica {
                 view.remove(kind, &id);
             }
         }
-        Some(Served { view, withheld })
+        Some(Served {
+            view,
+            withheld,
+            unanchored,
+        })
     }
 
     /// The entities [`Replica::served`] leaves out, sorted by key.
@@ -172,25 +218,17 @@ impl Replica {
                 }
             }
         }
-        // The checkpoint itself was attacked (only forged or unreadable records on its key)
-        // and none verifies: nothing says what is missing, so a key whose every record was
-        // forged or unreadable may have lost its signed history to compaction. Without that
-        // evidence of an attack, rejected records withhold nothing.
-        let checkpoint_attacked =
-            self.checkpoint.is_none() && self.suspect.contains(CHECKPOINT_KEY);
-        let suspects = if checkpoint_attacked {
-            self.suspect.iter()
-        } else {
-            Default::default()
-        };
-        for key in suspects {
-            if key == CHECKPOINT_KEY || self.accepted.contains(key) {
-                continue;
+        // Without a fresh checkpoint the baked policy is served; a key with a record no
+        // portal writes may have had its newer signed history compacted away or rolled back.
+        // (The checkpoint rule above is about the applied view, which is not served then.)
+        if !self.anchored() {
+            out.clear();
+            for key in self.suspect.iter().filter(|k| *k != CHECKPOINT_KEY) {
+                out.push(Withheld {
+                    key: key.clone(),
+                    because: WithheldBecause::SuspectWithoutFreshCheckpoint,
+                });
             }
-            out.push(Withheld {
-                key: key.clone(),
-                because: WithheldBecause::OnlyRejectedRecords,
-            });
         }
         out.sort_by(|a, b| a.key.cmp(&b.key));
         out
@@ -216,10 +254,11 @@ impl Replica {
             .max(self.view.revision)
     }
 
-    /// Applies one record (key and value as read from Kafka).
-    pub fn apply(&mut self, key: Option<&[u8]>, value: Option<&[u8]>) -> Applied {
+    /// Applies one record (key and value as read from Kafka) read at `now` (Unix seconds:
+    /// it decides whether a checkpoint is fresh).
+    pub fn apply(&mut self, key: Option<&[u8]>, value: Option<&[u8]>, now: i64) -> Applied {
         if key == Some(CHECKPOINT_KEY.as_bytes()) {
-            return self.apply_checkpoint(value);
+            return self.apply_checkpoint(value, now);
         }
         let Some((kind, id)) = key.and_then(parse_key) else {
             return Applied::Rejected {
@@ -230,15 +269,8 @@ impl Replica {
             };
         };
         let outcome = self.apply_entity(kind, &id, value);
-        let key = record_key(kind, &id);
-        match &outcome {
-            Applied::Rejected { reason, .. } if self.signed && forged(*reason) => {
-                self.suspect.insert(key);
-            }
-            Applied::Rejected { .. } => {}
-            _ => {
-                self.accepted.insert(key);
-            }
+        if matches!(&outcome, Applied::Rejected { reason, .. } if self.signed && forged(*reason)) {
+            self.suspect.insert(record_key(kind, &id));
         }
         outcome
     }
@@ -275,6 +307,14 @@ impl Replica {
         let event = decoded.event;
         let held = self.held(kind, id);
         if event.revision <= held {
+            // The portal never writes a lower revision after a higher one: a replay.
+            if self.signed
+                && self
+                    .revision_of(kind, id)
+                    .is_some_and(|h| event.revision < h)
+            {
+                self.suspect.insert(record_key(kind, id));
+            }
             let floor = if self.revision_of(kind, id).is_some() {
                 "held"
             } else {
@@ -317,7 +357,7 @@ impl Replica {
         }
     }
 
-    fn apply_checkpoint(&mut self, value: Option<&[u8]>) -> Applied {
+    fn apply_checkpoint(&mut self, value: Option<&[u8]>, now: i64) -> Applied {
         let outcome = match value {
             None => Applied::Rejected {
                 reason: Rejection::Unsigned,
@@ -329,11 +369,19 @@ impl Replica {
                     reason: Rejection::BadSignature,
                     detail: "unsigned mode trusts no publisher key".into(),
                 },
-                Ok((cp, kid)) => {
+                Ok(VerifiedCheckpoint {
+                    checkpoint: cp,
+                    signed_by,
+                    issued_at,
+                }) => {
                     let newest = self.checkpoint.as_ref().map_or(self.floor, |c| c.revision);
                     // The same checkpoint read again (a rebuild keeps the one verified).
                     let again = self.checkpoint.as_ref() == Some(&cp);
                     if cp.revision <= newest && !again {
+                        // Older than one verified (not the baked floor): a replay.
+                        if self.checkpoint.is_some() {
+                            self.suspect.insert(CHECKPOINT_KEY.to_string());
+                        }
                         Applied::Rejected {
                             reason: Rejection::StaleRevision,
                             detail: format!(
@@ -342,10 +390,13 @@ impl Replica {
                             ),
                         }
                     } else {
+                        let fresh = is_fresh(issued_at, now, self.checkpoint_max_age_s);
+                        self.anchored |= fresh;
                         let outcome = Applied::Checkpoint {
                             revision: cp.revision,
-                            signed_by: kid,
+                            signed_by,
                             entities: cp.entities.len(),
+                            fresh,
                         };
                         self.checkpoint = Some(cp);
                         outcome
@@ -353,14 +404,8 @@ impl Replica {
                 }
             },
         };
-        match &outcome {
-            Applied::Rejected { reason, .. } if self.signed && forged(*reason) => {
-                self.suspect.insert(CHECKPOINT_KEY.to_string());
-            }
-            Applied::Rejected { .. } => {}
-            _ => {
-                self.accepted.insert(CHECKPOINT_KEY.to_string());
-            }
+        if matches!(&outcome, Applied::Rejected { reason, .. } if self.signed && forged(*reason)) {
+            self.suspect.insert(CHECKPOINT_KEY.to_string());
         }
         outcome
     }
@@ -393,6 +438,15 @@ mod tests {
     use crate::stream::event::{encode_value, PolicyEvent, EVENT_SCHEMA};
     use jsonwebtoken::Algorithm;
     use serde_json::{json, Value};
+
+    /// The time the tests read records at (Unix seconds).
+    const NOW: i64 = 1_800_000_000;
+
+    fn rfc3339(unix: i64) -> String {
+        chrono::DateTime::from_timestamp(unix, 0)
+            .expect("in range")
+            .to_rfc3339()
+    }
 
     fn event(
         kind: &str,
@@ -437,7 +491,7 @@ mod tests {
 
     fn replay(r: &mut Replica, log: &[(String, Option<Vec<u8>>)]) -> Vec<Applied> {
         log.iter()
-            .map(|(k, v)| r.apply(Some(k.as_bytes()), v.as_deref()))
+            .map(|(k, v)| r.apply(Some(k.as_bytes()), v.as_deref(), NOW))
             .collect()
     }
 
@@ -494,7 +548,7 @@ mod tests {
             None,
         );
         assert_eq!(
-            rejected(&r.apply(Some(b"publisher/evil"), Some(&publisher))),
+            rejected(&r.apply(Some(b"publisher/evil"), Some(&publisher), NOW)),
             Some(Rejection::UntrustedPublisher)
         );
         assert!(!r.signed());
@@ -507,7 +561,7 @@ mod tests {
             None,
         );
         assert!(matches!(
-            r.apply(Some(b"client/a"), Some(&up)),
+            r.apply(Some(b"client/a"), Some(&up), NOW),
             Applied::Upserted { .. }
         ));
     }
@@ -526,7 +580,7 @@ mod tests {
             Some(&k),
         );
         assert_eq!(
-            rejected(&r.apply(Some(b"client/gone"), Some(&old))),
+            rejected(&r.apply(Some(b"client/gone"), Some(&old), NOW)),
             Some(Rejection::StaleRevision)
         );
         assert!(r.view().and_then(|v| v.client("gone")).is_none());
@@ -539,7 +593,7 @@ mod tests {
             Some(&k),
         );
         assert!(matches!(
-            r.apply(Some(b"client/new"), Some(&new)),
+            r.apply(Some(b"client/new"), Some(&new), NOW),
             Applied::Upserted { .. }
         ));
     }
@@ -556,7 +610,7 @@ mod tests {
             None,
         );
         assert_eq!(
-            rejected(&r.apply(Some(b"client/a"), Some(&zero))),
+            rejected(&r.apply(Some(b"client/a"), Some(&zero), NOW)),
             Some(Rejection::Malformed)
         );
         assert!(r.view().is_none());
@@ -575,7 +629,7 @@ mod tests {
                 b"\xff\xfe",
             ] {
                 assert_eq!(
-                    rejected(&r.apply(Some(b"client/a"), Some(garbage))),
+                    rejected(&r.apply(Some(b"client/a"), Some(garbage), NOW)),
                     Some(Rejection::Malformed),
                     "{:?} (signed: {})",
                     String::from_utf8_lossy(garbage),
@@ -586,9 +640,18 @@ mod tests {
     }
 
     fn checkpoint_value(k: &SigningKey, revision: u64, entities: &[(&str, u64)]) -> Vec<u8> {
+        checkpoint_issued(k, revision, entities, NOW)
+    }
+
+    fn checkpoint_issued(
+        k: &SigningKey,
+        revision: u64,
+        entities: &[(&str, u64)],
+        issued_at: i64,
+    ) -> Vec<u8> {
         let cp = Checkpoint::new(
             revision,
-            None,
+            Some(rfc3339(issued_at)),
             entities.iter().map(|(k, r)| (k.to_string(), *r)).collect(),
         );
         crate::stream::checkpoint::encode_checkpoint(&cp, k)
@@ -664,11 +727,11 @@ mod tests {
         );
         let mut r = Replica::new(Some(baked));
         assert_eq!(
-            rejected(&r.apply(Some(b"client/a"), Some(&forged))),
+            rejected(&r.apply(Some(b"client/a"), Some(&forged), NOW)),
             Some(Rejection::BadSignature)
         );
         assert_eq!(
-            rejected(&r.apply(Some(CHECKPOINT_KEY.as_bytes()), None)),
+            rejected(&r.apply(Some(CHECKPOINT_KEY.as_bytes()), None, NOW)),
             Some(Rejection::Unsigned)
         );
         let served = r.served().expect("view");
@@ -677,7 +740,7 @@ mod tests {
         assert_eq!(served.withheld.len(), 1, "{:?}", served.withheld);
         assert_eq!(
             served.withheld[0].because,
-            WithheldBecause::OnlyRejectedRecords
+            WithheldBecause::SuspectWithoutFreshCheckpoint
         );
     }
 
@@ -688,26 +751,200 @@ mod tests {
         let cp3 = checkpoint_value(&k, 3, &[("client/a", 3)]);
         let cp2 = checkpoint_value(&k, 2, &[("client/a", 2)]);
         assert!(matches!(
-            r.apply(Some(CHECKPOINT_KEY.as_bytes()), Some(&cp3)),
+            r.apply(Some(CHECKPOINT_KEY.as_bytes()), Some(&cp3), NOW),
             Applied::Checkpoint { revision: 3, .. }
         ));
         assert_eq!(
-            rejected(&r.apply(Some(CHECKPOINT_KEY.as_bytes()), Some(&cp2))),
+            rejected(&r.apply(Some(CHECKPOINT_KEY.as_bytes()), Some(&cp2), NOW)),
             Some(Rejection::StaleRevision)
         );
         r.reset();
         assert_eq!(r.checkpoint().map(|c| c.revision), Some(3));
         assert!(matches!(
-            r.apply(Some(CHECKPOINT_KEY.as_bytes()), Some(&cp3)),
+            r.apply(Some(CHECKPOINT_KEY.as_bytes()), Some(&cp3), NOW),
             Applied::Checkpoint { revision: 3, .. }
         ));
         assert_eq!(r.withheld().len(), 1, "client/a is behind the checkpoint");
         // Unsigned mode trusts no key, so no checkpoint counts there.
         let mut unsigned = Replica::new(None);
         assert_eq!(
-            rejected(&unsigned.apply(Some(CHECKPOINT_KEY.as_bytes()), Some(&cp3))),
+            rejected(&unsigned.apply(Some(CHECKPOINT_KEY.as_bytes()), Some(&cp3), NOW)),
             Some(Rejection::BadSignature)
         );
+    }
+
+    /// The portal's history for `client/a` (baked suspended at revision 1): activated at
+    /// revision 2 two days ago, suspended again at revision 3 now; each with its checkpoint.
+    fn rollback_history(k: &SigningKey) -> (PolicyView, Log, Log) {
+        let baked = signed_baked(k, 1, &[client("a", "suspended")]);
+        let old = vec![
+            (
+                "client/a".to_string(),
+                Some(event(
+                    "client",
+                    "a",
+                    2,
+                    Op::Upsert,
+                    Some(client("a", "active")),
+                    Some(k),
+                )),
+            ),
+            (
+                CHECKPOINT_KEY.to_string(),
+                Some(checkpoint_issued(
+                    k,
+                    2,
+                    &[("client/a", 2)],
+                    NOW - 2 * 86_400,
+                )),
+            ),
+        ];
+        let new = vec![
+            (
+                "client/a".to_string(),
+                Some(event(
+                    "client",
+                    "a",
+                    3,
+                    Op::Upsert,
+                    Some(client("a", "suspended")),
+                    Some(k),
+                )),
+            ),
+            (
+                CHECKPOINT_KEY.to_string(),
+                Some(checkpoint_issued(k, 3, &[("client/a", 3)], NOW)),
+            ),
+        ];
+        (baked, old, new)
+    }
+
+    type Log = Vec<(String, Option<Vec<u8>>)>;
+
+    #[test]
+    fn a_replayed_older_signed_state_is_not_served_once_its_checkpoint_expired() {
+        let k = SigningKey::generate("p", Algorithm::EdDSA).expect("key");
+        let (baked, old, new) = rollback_history(&k);
+        // Warm: it read the whole history live, then the replay: both replayed records are
+        // stale, and the view stays suspended.
+        let mut warm = Replica::new(Some(baked.clone()));
+        replay(&mut warm, &old);
+        replay(&mut warm, &new);
+        let verdicts = replay(&mut warm, &old);
+        assert!(verdicts
+            .iter()
+            .all(|v| rejected(v) == Some(Rejection::StaleRevision)));
+        let served = warm.served().expect("view");
+        assert!(served.view.client("a").is_some_and(|c| !c.active));
+        assert!(!served.unanchored);
+        // Cold, after compaction kept only the replayed records: a consistent signed state,
+        // two days old. Before the freshness rule it was served (client active again).
+        let mut cold = Replica::new(Some(baked.clone()));
+        replay(&mut cold, &old);
+        assert!(cold
+            .view()
+            .and_then(|v| v.client("a"))
+            .is_some_and(|c| c.active));
+        let served = cold.served().expect("view");
+        assert!(served.unanchored, "no fresh checkpoint");
+        assert!(
+            served.view.client("a").is_some_and(|c| !c.active),
+            "the baked policy is served, not the replayed activation"
+        );
+        // Within the maximum age the replay is indistinguishable from the portal's state:
+        // the documented window.
+        let mut lenient = Replica::new(Some(baked)).with_checkpoint_max_age(3 * 86_400);
+        replay(&mut lenient, &old);
+        assert!(lenient.served().is_some_and(|s| !s.unanchored));
+    }
+
+    #[test]
+    fn garbage_and_a_replayed_expired_checkpoint_withhold_the_attacked_key() {
+        let k = SigningKey::generate("p", Algorithm::EdDSA).expect("key");
+        let (baked, old, _) = rollback_history(&k);
+        // Compaction left garbage on the client and the replayed older checkpoint.
+        let log = vec![
+            ("client/a".to_string(), Some(b"garbage".to_vec())),
+            old[1].clone(),
+        ];
+        let mut cold = Replica::new(Some(baked));
+        replay(&mut cold, &log);
+        let served = cold.served().expect("view");
+        assert!(served.unanchored);
+        assert!(
+            served.view.client("a").is_none(),
+            "neither baked nor stream"
+        );
+        let codes: Vec<&str> = served.withheld.iter().map(|w| w.because.code()).collect();
+        assert_eq!(
+            codes,
+            ["suspect_without_fresh_checkpoint"],
+            "{:?}",
+            served.withheld
+        );
+    }
+
+    #[test]
+    fn an_older_checkpoint_after_a_newer_one_is_a_suspect_replay() {
+        let k = SigningKey::generate("p", Algorithm::EdDSA).expect("key");
+        let (baked, old, new) = rollback_history(&k);
+        let mut r = Replica::new(Some(baked));
+        replay(&mut r, &new);
+        assert_eq!(
+            rejected(&r.apply(Some(CHECKPOINT_KEY.as_bytes()), old[1].1.as_deref(), NOW)),
+            Some(Rejection::StaleRevision)
+        );
+        assert!(r.suspect.contains(CHECKPOINT_KEY));
+        assert_eq!(
+            rejected(&r.apply(Some(b"client/a"), old[0].1.as_deref(), NOW)),
+            Some(Rejection::StaleRevision)
+        );
+        assert!(r.suspect.contains("client/a"), "{:?}", r.suspect);
+        // A record at or below the baked floor is history, not a replay.
+        let mut floor = Replica::new(Some(signed_baked(&k, 5, &[])));
+        floor.apply(Some(b"client/a"), old[0].1.as_deref(), NOW);
+        assert!(floor.suspect.is_empty());
+    }
+
+    #[test]
+    fn a_checkpoint_must_say_when_it_was_issued_and_not_be_far_ahead() {
+        let k = SigningKey::generate("p", Algorithm::EdDSA).expect("key");
+        let baked = signed_baked(&k, 1, &[]);
+        let undated = Checkpoint::new(2, None, Default::default());
+        let value = crate::stream::checkpoint::encode_checkpoint(&undated, &k).expect("sign");
+        let mut r = Replica::new(Some(baked.clone()));
+        let verdict = r.apply(Some(CHECKPOINT_KEY.as_bytes()), Some(value.as_bytes()), NOW);
+        assert_eq!(rejected(&verdict), Some(Rejection::Malformed));
+        assert!(format!("{verdict:?}").contains("issued_at"));
+        // Dated a day ahead (a portal clock gone wrong): kept as a floor, but not fresh.
+        let ahead = checkpoint_issued(&k, 2, &[], NOW + 86_400);
+        let mut r = Replica::new(Some(baked));
+        assert!(matches!(
+            r.apply(Some(CHECKPOINT_KEY.as_bytes()), Some(&ahead), NOW),
+            Applied::Checkpoint { fresh: false, .. }
+        ));
+        assert!(!r.anchored());
+        assert_eq!(r.checkpoint().map(|c| c.revision), Some(2));
+    }
+
+    #[test]
+    fn a_rebuild_must_find_a_fresh_checkpoint_again() {
+        let k = SigningKey::generate("p", Algorithm::EdDSA).expect("key");
+        let (baked, _, new) = rollback_history(&k);
+        let mut r = Replica::new(Some(baked));
+        replay(&mut r, &new);
+        assert!(r.anchored());
+        // Frozen for two days, then rebuilt from offset 0 with no newer checkpoint.
+        r.reset();
+        for (k, v) in &new {
+            r.apply(Some(k.as_bytes()), v.as_deref(), NOW + 2 * 86_400);
+        }
+        let served = r.served().expect("view");
+        assert!(
+            served.unanchored,
+            "the kept checkpoint is a floor, not proof of freshness"
+        );
+        assert_eq!(served.view.revision, 1, "the baked policy is served");
     }
 
     #[test]
@@ -718,12 +955,12 @@ mod tests {
         .expect("policy");
         let mut r = Replica::new(Some(baked));
         assert_eq!(
-            rejected(&r.apply(Some(b"publisher/p"), None)),
+            rejected(&r.apply(Some(b"publisher/p"), None, NOW)),
             Some(Rejection::Unsigned)
         );
         let delete = event("publisher", "p", 5, Op::Delete, None, Some(&k));
         assert!(matches!(
-            r.apply(Some(b"publisher/p"), Some(&delete)),
+            r.apply(Some(b"publisher/p"), Some(&delete), NOW),
             Applied::Deleted { .. }
         ));
         // No publisher is left, yet unsigned events are still refused.
@@ -736,7 +973,7 @@ mod tests {
             None,
         );
         assert_eq!(
-            rejected(&r.apply(Some(b"client/evil"), Some(&evil))),
+            rejected(&r.apply(Some(b"client/evil"), Some(&evil), NOW)),
             Some(Rejection::Unsigned)
         );
         assert!(r.view().and_then(|v| v.client("evil")).is_none());
@@ -754,16 +991,16 @@ mod tests {
             None,
         );
         assert!(matches!(
-            r.apply(Some(b"client/a"), Some(&up)),
+            r.apply(Some(b"client/a"), Some(&up), NOW),
             Applied::Upserted { .. }
         ));
         assert!(matches!(
-            r.apply(Some(b"client/a"), None),
+            r.apply(Some(b"client/a"), None, NOW),
             Applied::Tombstone { .. }
         ));
         assert!(r.view().and_then(|v| v.client("a")).is_none());
         assert_eq!(
-            rejected(&r.apply(Some(b"client/a"), Some(&up))),
+            rejected(&r.apply(Some(b"client/a"), Some(&up), NOW)),
             Some(Rejection::StaleRevision)
         );
     }

@@ -1,6 +1,7 @@
 //! Model-based property tests of the replica: a portal that signs, a writer without keys
-//! who sends unsigned, forged, garbage, tombstone and replayed records, and consumers that
-//! read live, rebuild from offset 0 and start cold on a compacted topic.
+//! who sends unsigned, forged, garbage, tombstone and replayed records, a clock that moves
+//! (checkpoints expire), and consumers that read live, rebuild from offset 0 and start cold
+//! on a compacted topic.
 
 use std::collections::BTreeMap;
 
@@ -8,6 +9,7 @@ use jsonwebtoken::Algorithm;
 use proptest::prelude::*;
 use serde_json::{json, Value};
 
+use super::checkpoint::is_fresh;
 use super::checkpoint::{encode_checkpoint, Checkpoint, CHECKPOINT_KEY};
 use super::event::{encode_value, Op, PolicyEvent, EVENT_SCHEMA};
 use super::replica::{Applied, Replica};
@@ -48,7 +50,14 @@ enum Step {
     },
     /// The live consumer rebuilds from offset 0.
     Rebuild,
+    /// Time passes (seconds): checkpoints age, and may expire.
+    Tick(i64),
 }
+
+/// The maximum checkpoint age the model's consumers use.
+const MAX_AGE_S: u64 = 100;
+/// The model's clock at the start.
+const T0: i64 = 1_800_000_000;
 
 fn step() -> impl Strategy<Value = Step> {
     prop_oneof![
@@ -59,6 +68,7 @@ fn step() -> impl Strategy<Value = Step> {
         1 => (0..4usize).prop_map(|id| Step::Tombstone { id }),
         2 => any::<usize>().prop_map(|index| Step::Replay { index }),
         1 => Just(Step::Rebuild),
+        1 => (0..150i64).prop_map(Step::Tick),
     ]
 }
 
@@ -78,6 +88,10 @@ struct World {
     latest_checkpoint: Option<usize>,
     /// A signed record (event or checkpoint) was copied after a newer one.
     signed_replayed: bool,
+    /// Now, in Unix seconds: the portal signs checkpoints at it, consumers read at it.
+    now: i64,
+    /// Each checkpoint record the portal wrote: its value and `issued_at`.
+    checkpoints: Vec<(Vec<u8>, i64)>,
 }
 
 const BAKED_REVISION: u64 = 3;
@@ -122,6 +136,8 @@ impl World {
             log: Vec::new(),
             latest_checkpoint: None,
             signed_replayed: false,
+            now: T0,
+            checkpoints: Vec::new(),
         }
     }
 
@@ -150,23 +166,23 @@ impl World {
                     )),
                 ));
                 self.published.insert(key, (self.revision, data));
+                let issued_at = chrono::DateTime::from_timestamp(self.now, 0)
+                    .expect("in range")
+                    .to_rfc3339();
                 let cp = Checkpoint::new(
                     self.revision,
-                    None,
+                    Some(issued_at),
                     self.published
                         .iter()
                         .map(|(k, (r, _))| (k.clone(), *r))
                         .collect(),
                 );
                 self.latest_checkpoint = Some(self.log.len());
-                self.log.push((
-                    CHECKPOINT_KEY.to_string(),
-                    Some(
-                        encode_checkpoint(&cp, &self.portal)
-                            .expect("sign")
-                            .into_bytes(),
-                    ),
-                ));
+                let value = encode_checkpoint(&cp, &self.portal)
+                    .expect("sign")
+                    .into_bytes();
+                self.checkpoints.push((value.clone(), self.now));
+                self.log.push((CHECKPOINT_KEY.to_string(), Some(value)));
             }
             Step::Unsigned {
                 id,
@@ -211,6 +227,7 @@ impl World {
                 self.log.push(copy);
             }
             Step::Rebuild => {}
+            Step::Tick(seconds) => self.now += seconds,
         }
         self.log.len() - before
     }
@@ -232,16 +249,31 @@ impl World {
         let last_on_key = self.log.iter().rposition(|(k, _)| k == CHECKPOINT_KEY);
         last_on_key != self.latest_checkpoint
     }
+
+    /// Whether the checkpoint compaction leaves is one the portal signed, still fresh now:
+    /// only such a checkpoint lets a cold consumer serve the stream's (possibly older) state.
+    fn surviving_checkpoint_fresh(&self) -> bool {
+        let last = self.log.iter().rev().find(|(k, _)| k == CHECKPOINT_KEY);
+        last.and_then(|(_, v)| v.as_ref()).is_some_and(|v| {
+            self.checkpoints
+                .iter()
+                .any(|(c, at)| c == v && is_fresh(*at, self.now, MAX_AGE_S))
+        })
+    }
 }
 
 fn baked_clients_json(view: &PolicyView) -> Vec<(String, Value)> {
     view.entities(EntityKind::Client)
 }
 
-fn replay(r: &mut Replica, log: &Log) {
+fn replay(r: &mut Replica, log: &Log, now: i64) {
     for (k, v) in log {
-        r.apply(Some(k.as_bytes()), v.as_deref());
+        r.apply(Some(k.as_bytes()), v.as_deref(), now);
     }
+}
+
+fn consumer(w: &World) -> Replica {
+    Replica::new(Some(w.baked.clone())).with_checkpoint_max_age(MAX_AGE_S)
 }
 
 /// What a consumer decides on: the served clients, and the keys withheld.
@@ -271,18 +303,18 @@ proptest! {
         steps in proptest::collection::vec(step(), 1..40)
     ) {
         let mut w = World::new();
-        let mut live = Replica::new(Some(w.baked.clone()));
+        let mut live = consumer(&w);
         for s in &steps {
             if matches!(s, Step::Rebuild) {
                 live.reset();
-                replay(&mut live, &w.log);
+                replay(&mut live, &w.log, w.now);
                 continue;
             }
             let n = w.play(s);
             for (k, v) in &w.log[w.log.len() - n..] {
                 let applied_before = live.view().map(PolicyView::to_document);
                 let (served_before, _) = served(&live);
-                let outcome = live.apply(Some(k.as_bytes()), v.as_deref());
+                let outcome = live.apply(Some(k.as_bytes()), v.as_deref(), w.now);
                 if let Applied::Rejected { .. } = outcome {
                     // A rejected record changes nothing that is applied, and can at most
                     // withhold a served entity: never add one or change one.
@@ -294,25 +326,51 @@ proptest! {
                 }
             }
         }
-        // Rebuilt from offset 0, and replayed twice: the live view.
-        let mut fresh = Replica::new(Some(w.baked.clone()));
-        replay(&mut fresh, &w.log);
-        prop_assert_eq!(served(&fresh), served(&live));
-        replay(&mut fresh, &w.log);
-        prop_assert_eq!(served(&fresh), served(&live));
+        // Rebuilt from offset 0, and replayed twice: the live view (unless one of them has
+        // a fresh checkpoint and the other not: then one serves the baked policy).
+        let mut fresh = consumer(&w);
+        replay(&mut fresh, &w.log, w.now);
+        if fresh.anchored() == live.anchored() {
+            prop_assert_eq!(served(&fresh), served(&live));
+        } else {
+            prop_assert!(live.anchored(), "a rebuild found a fresh checkpoint the live replay missed");
+        }
+        // A second pass without a reset reads every record as a replay of itself: nothing
+        // changes with a fresh checkpoint; without one it can only withhold more.
+        let once = served(&fresh);
+        replay(&mut fresh, &w.log, w.now);
+        if fresh.anchored() {
+            prop_assert_eq!(served(&fresh), once);
+        } else {
+            for (id, c) in &served(&fresh).0 {
+                prop_assert_eq!(Some(c), once.0.get(id));
+            }
+        }
 
         // Only the portal's content is ever served, whatever the log.
         let legit: Vec<(String, Value)> = w.legitimate.iter().map(|(id, v)| (id.clone(), normalised(v))).collect();
-        let mut cold = Replica::new(Some(w.baked.clone()));
-        replay(&mut cold, &w.compacted());
+        let mut cold = consumer(&w);
+        replay(&mut cold, &w.compacted(), w.now);
         let (cold_view, _) = served(&cold);
         for (view_name, view) in [("live", served(&live).0), ("cold", cold_view.clone())] {
             for (id, c) in &view {
                 prop_assert!(legit.iter().any(|(i, v)| i == id && v == c), "{view_name} serves {id} = {c} that the portal never signed");
             }
         }
-        // Cold on the compacted topic: each entity as live, or withheld; never an older state.
-        if !(w.checkpoint_exposed() && w.signed_replayed) {
+        // Cold on the compacted topic without a fresh checkpoint: the baked policy, at most
+        // with entities withheld; never a state the stream rolled back to.
+        prop_assert_eq!(cold.anchored(), w.surviving_checkpoint_fresh());
+        if !cold.anchored() {
+            let baked: BTreeMap<String, Value> = baked_clients_json(&w.baked).into_iter().collect();
+            for (id, c) in &cold_view {
+                prop_assert_eq!(Some(c), baked.get(id), "cold without a fresh checkpoint serves {} from the stream", id);
+            }
+        }
+        // With one: each entity as live, or withheld; never an older state, except where a
+        // replayed older checkpoint is the one compaction kept and it is still fresh (the
+        // window the maximum age bounds).
+        if cold.anchored() && !(w.checkpoint_exposed() && w.signed_replayed) {
+            prop_assert!(live.anchored());
             let (live_view, _) = served(&live);
             for (id, c) in &cold_view {
                 prop_assert_eq!(Some(c), live_view.get(id), "cold serves {} differently from live", id);

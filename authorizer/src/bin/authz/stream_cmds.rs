@@ -7,16 +7,18 @@ use std::time::Duration;
 use authorizer::config::{KafkaAuth, StreamConfig};
 use authorizer::policy::{load_policy, PolicyView};
 use authorizer::stream::event::Op;
-use authorizer::stream::plan::{check_signing, plan, topic_state, verdicts, Record};
+use authorizer::stream::plan::{
+    check_signing, plan, topic_state, verdicts, CheckpointClock, Record,
+};
 use authorizer::stream::publish::{
     create_topic, publish, read_records, recommended_topic_config, tombstone,
 };
-use authorizer::stream::replica::{Applied, Replica};
+use authorizer::stream::replica::{Applied, Replica, DEFAULT_CHECKPOINT_MAX_AGE_S};
 use clap::{Args, Subcommand, ValueEnum};
 use rdkafka::Message;
 use serde_json::json;
 
-use crate::clock::rfc3339_now;
+use crate::clock::{now_seconds, rfc3339};
 use crate::keys_cmds::load_key;
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -62,6 +64,7 @@ impl Connection {
             max_staleness_ms: 0,
             sync_budget_ms: 0,
             tombstone_retention_ms: 0,
+            checkpoint_max_age_s: 0,
         }
     }
     fn timeout(&self) -> Duration {
@@ -85,6 +88,12 @@ pub struct PublishArgs {
     /// Follow each delete with a tombstone so compaction can forget the key.
     #[arg(long)]
     tombstones: bool,
+    /// Re-sign the checkpoint when the topic's newest is older than this many seconds, even
+    /// with nothing changed. Authorizers serve the stream only while a checkpoint is younger
+    /// than their AUTHZ_CHECKPOINT_MAX_AGE_S (default 86400): run `authz publish` on a
+    /// schedule shorter than this value, and keep this value well under theirs.
+    #[arg(long, default_value_t = 3600, value_name = "SECONDS")]
+    refresh_checkpoint_after: u64,
 }
 
 pub fn publish_cmd(args: PublishArgs) -> Result<ExitCode, String> {
@@ -115,7 +124,13 @@ pub fn publish_cmd(args: PublishArgs) -> Result<ExitCode, String> {
             args.conn.topic
         );
     }
-    let run = plan(&doc, &state, signed, Some(rfc3339_now())).map_err(|e| e.to_string())?;
+    let now = now_seconds();
+    let clock = CheckpointClock {
+        issued_at: rfc3339(now),
+        now,
+        refresh_after_s: args.refresh_checkpoint_after,
+    };
+    let run = plan(&doc, &state, signed, &clock).map_err(|e| e.to_string())?;
     let revision = run.revision;
     for c in &run.changes {
         let verb = match (c.op, c.previous) {
@@ -153,7 +168,7 @@ pub fn publish_cmd(args: PublishArgs) -> Result<ExitCode, String> {
         &cfg,
         &args.conn.brokers,
         &run,
-        &rfc3339_now(),
+        &clock.issued_at,
         key.as_ref(),
         args.conn.timeout(),
     )?;
@@ -190,6 +205,9 @@ pub struct TailArgs {
     /// Stop at the end of the topic instead of following it.
     #[arg(long)]
     no_follow: bool,
+    /// Judge checkpoints as authorizers with this AUTHZ_CHECKPOINT_MAX_AGE_S would.
+    #[arg(long, default_value_t = DEFAULT_CHECKPOINT_MAX_AGE_S, value_name = "SECONDS")]
+    checkpoint_max_age: u64,
 }
 
 fn print_record(r: &Record, verdict: &Applied) {
@@ -209,8 +227,14 @@ fn print_record(r: &Record, verdict: &Applied) {
         Applied::Checkpoint {
             revision,
             signed_by,
+            fresh,
             ..
-        } => (true, Some(*revision), Some(signed_by.clone()), None),
+        } => (
+            true,
+            Some(*revision),
+            Some(signed_by.clone()),
+            (!fresh).then(|| "expired: older than --checkpoint-max-age; an authorizer whose replay finds no fresher one serves its baked policy".to_string()),
+        ),
         Applied::Rejected { reason, detail } => (
             false,
             None,
@@ -241,7 +265,7 @@ pub fn tail_cmd(args: TailArgs) -> Result<ExitCode, String> {
         ),
         None => None,
     };
-    let mut replica = Replica::new(baked);
+    let mut replica = Replica::new(baked).with_checkpoint_max_age(args.checkpoint_max_age);
     let cfg = args.conn.config();
     let (consumer, records) = read_records(
         &cfg,
@@ -249,7 +273,7 @@ pub fn tail_cmd(args: TailArgs) -> Result<ExitCode, String> {
         args.from_beginning,
         args.conn.timeout(),
     )?;
-    for (r, verdict) in verdicts(&mut replica, &records) {
+    for (r, verdict) in verdicts(&mut replica, &records, now_seconds()) {
         print_record(r, &verdict);
     }
     if args.no_follow {
@@ -265,7 +289,7 @@ pub fn tail_cmd(args: TailArgs) -> Result<ExitCode, String> {
                     key: m.key().map(<[u8]>::to_vec),
                     value: m.payload().map(<[u8]>::to_vec),
                 };
-                let verdict = replica.apply(r.key.as_deref(), r.value.as_deref());
+                let verdict = replica.apply(r.key.as_deref(), r.value.as_deref(), now_seconds());
                 print_record(&r, &verdict);
             }
             Some(Err(e)) => eprintln!("authz tail: {e}"),
