@@ -18,6 +18,10 @@ test("configuration: the same variables and problems as the Rust build", () => {
   assert.match(problems[0] ?? "", /AUTHZ_API_ID/);
   assert.ok(problems.some((p) => p.includes('AUTHZ_LOG_LEVEL="loud"')));
   assert.ok(problems.some((p) => p.includes('AUTHZ_MAX_STALENESS_MS="x" is not a whole number of milliseconds; using 1000')));
+  const maxAge = configFromEnv({ AUTHZ_API_ID: "orders", AUTHZ_CHECKPOINT_MAX_AGE_S: "1d" });
+  assert.deepEqual(maxAge.problems, ['AUTHZ_CHECKPOINT_MAX_AGE_S="1d" is not a whole number of seconds; using 86400']);
+  assert.equal(maxAge.config.checkpointMaxAgeS, 86_400n);
+  assert.equal(configFromEnv({ AUTHZ_CHECKPOINT_MAX_AGE_S: "600" }).config.checkpointMaxAgeS, 600n);
   assert.deepEqual(configFromEnv({ AUTHZ_API_ID: "orders", AUTHZ_KAFKA_TOPIC: "t" }).problems, ["AUTHZ_KAFKA_TOPIC is set without AUTHZ_KAFKA_BROKERS or AUTHZ_MSK_CLUSTER_ARN; the policy stream is off"]);
   assert.deepEqual(configFromEnv({ AUTHZ_API_ID: "orders", AUTHZ_KAFKA_BROKERS: "b" }).problems, ["AUTHZ_KAFKA_BROKERS/AUTHZ_MSK_CLUSTER_ARN is set without AUTHZ_KAFKA_TOPIC; the policy stream is off"]);
   const s = configFromEnv({ AUTHZ_API_ID: "orders", AUTHZ_KAFKA_TOPIC: "t", AUTHZ_KAFKA_BROKERS: "b:9092" }).config.stream;

@@ -6,7 +6,7 @@ import { test } from "node:test";
 import { encodeB64url } from "../src/b64.js";
 import { loadPolicy } from "../src/policy/load.js";
 import { PolicyView } from "../src/policy/view.js";
-import { checkpointAcceptance, decodeCheckpoint, type Checkpoint } from "../src/stream/checkpoint.js";
+import { checkpointAcceptance, decodeCheckpoint, isFresh, MAX_CLOCK_SKEW_S, parseRfc3339, type Checkpoint } from "../src/stream/checkpoint.js";
 import { decodeValue, parseKey, Rejected, recordKey, type Rejection } from "../src/stream/event.js";
 import { bakedDoc, checkpointValue, eventJson, eventValue, jws, publisherKey } from "./stream-records.js";
 
@@ -96,7 +96,7 @@ test("a checkpoint counts only signed, of its schema, with keys and revisions in
   assert.deepEqual([...ok.checkpoint.entities], [["api/x", 1n], ["client/a", 3n]]);
   const h = { alg: "EdDSA", kid: "p" };
   const signed = (p: unknown): Buffer => Buffer.from(jws(key.privateKey, h, JSON.stringify(p)));
-  const cp = { schema: "gateway-policy-checkpoint/v1", revision: 3, entities: { "client/a": 3 } };
+  const cp = { schema: "gateway-policy-checkpoint/v1", revision: 3, issued_at: "2026-12-02T10:00:00Z", entities: { "client/a": 3 } };
   const cases: [string, Buffer, Rejection][] = [
     ["plain JSON", Buffer.from(JSON.stringify(cp)), "unsigned"],
     ["other schema", signed({ ...cp, schema: "gateway-policy-event/v1" }), "unknown_schema"],
@@ -107,9 +107,35 @@ test("a checkpoint counts only signed, of its schema, with keys and revisions in
     ["entity above the revision", signed({ ...cp, entities: { "client/a": 4 } }), "malformed"],
     ["entity 0", signed({ ...cp, entities: { "client/a": 0 } }), "malformed"],
     ["entity a float", signed({ ...cp, entities: { "client/a": 1.5 } }), "malformed"],
+    ["no issued_at", signed({ schema: cp.schema, revision: 3, entities: cp.entities }), "malformed"],
+    ["issued_at a date", signed({ ...cp, issued_at: "2026-12-02" }), "malformed"],
+    ["issued_at null", signed({ ...cp, issued_at: null }), "malformed"],
     ["forged", Buffer.from(jws(publisherKey("p").privateKey, h, JSON.stringify(cp))), "bad_signature"],
   ];
   for (const [name, value, want] of cases) assert.equal(reason(() => decodeCheckpoint(value, trusting)), want, name);
+  assert.throws(
+    () => decodeCheckpoint(signed({ schema: cp.schema, revision: 3, entities: cp.entities }), trusting),
+    (e: unknown) => e instanceof Rejected && e.detail === "`issued_at` must be an RFC 3339 time (e.g. 2026-12-02T10:00:00Z): without it a replayed checkpoint never expires; publish with `authz publish`",
+  );
+});
+
+test("the freshness window: at most the maximum age old, at most the clock skew ahead", () => {
+  const now = 1_800_000_000n;
+  assert.ok(isFresh(now, now, 60n));
+  assert.ok(isFresh(now - 60n, now, 60n));
+  assert.ok(!isFresh(now - 61n, now, 60n));
+  assert.ok(isFresh(now + MAX_CLOCK_SKEW_S, now, 60n));
+  assert.ok(!isFresh(now + MAX_CLOCK_SKEW_S + 1n, now, 60n));
+});
+
+test("RFC 3339 times read as chrono reads them", () => {
+  assert.equal(parseRfc3339("1970-01-01T00:00:00Z"), 0n);
+  assert.equal(parseRfc3339("1970-01-01T01:00:00+01:00"), 0n);
+  assert.equal(parseRfc3339("2027-01-15T08:00:00Z"), 1_800_000_000n);
+  assert.equal(parseRfc3339("2027-01-15t08:00:00.123z"), 1_800_000_000n);
+  assert.equal(parseRfc3339("0001-01-01T00:00:00Z"), -62_135_596_800n);
+  assert.equal(parseRfc3339("1969-12-31T23:00:00\u221201:00"), 0n);
+  for (const bad of ["2026-12-02", "yesterday", "2026-02-30T00:00:00Z", "2026-12-02T24:00:00Z", "2026-12-02T10:00:00", "2026-12-02T10:00:00+0100", "2026-12-02T10:00:00+24:00"]) assert.equal(parseRfc3339(bad), undefined, bad);
 });
 
 test("the rollback rule: newer than the one held and the baked revision, or the same one again", () => {

@@ -50,6 +50,7 @@ function generate(seed: number): { baked: Record<string, unknown>; records: Rec[
   let signer: TestKey = portal;
   const published = new Map<string, number>();
   const records: Rec[] = [];
+  const now = Math.floor(Date.now() / 1000);
   const k = (s: string): Buffer => Buffer.from(s);
   for (let i = 0; i < PER_RUN; i++) {
     const id = ids[pick(ids.length)] ?? "a";
@@ -64,7 +65,10 @@ function generate(seed: number): { baked: Record<string, unknown>; records: Rec[
       records.push([k(key), eventValue("client", id, revision, del ? "delete" : "upsert", del ? undefined : client(id, pick(2) === 0 ? "active" : "suspended"), portalKey)]);
       published.set(key, revision);
     } else if (roll === 6 && signedMode) {
-      records.push([k(CHECKPOINT_KEY), checkpointValue(signer, revision, [...published], pick(2) === 0 ? "2026-11-19T10:01:00Z" : "2026-12-02T00:00:00Z")]);
+      // Fresh, expired, dated ahead beyond the clock skew, or undated (malformed): read a
+      // moment later by both builds, each against its own clock, far from either bound.
+      const at = [now - 60, now - 2 * 86_400, now + 86_400, undefined][pick(4)];
+      records.push([k(CHECKPOINT_KEY), checkpointValue(signer, revision, [...published], at === undefined ? null : new Date(at * 1000).toISOString())]);
     } else if (roll === 7) records.push([k(key), eventValue("client", id, pick(revision + 3), "upsert", client(id, "active", ["s", "admin"]))]);
     else if (roll === 8) records.push([k(key), eventValue("client", id, revision + 1 + pick(3), "upsert", client(id, "active", ["s", "admin"]), attacker)]);
     else if (roll === 9) records.push([k(pick(2) === 0 ? key : CHECKPOINT_KEY), null]);
@@ -117,7 +121,8 @@ function tsVerdict(r: KafkaRecordRead, a: Applied): Verdict {
     case "tombstone":
       return { ...base, op: "tombstone", revision: null, valid: true, signed_by: null, reason: null };
     case "checkpoint":
-      return { ...base, op: "checkpoint", revision: Number(a.revision), valid: true, signed_by: a.signedBy, reason: null };
+      // `authz tail` names an expired checkpoint (still valid: it becomes the floor).
+      return { ...base, op: "checkpoint", revision: Number(a.revision), valid: true, signed_by: a.signedBy, reason: a.fresh ? null : "expired" };
     default:
       return { ...base, op: a.op, revision: Number(a.revision), valid: true, signed_by: a.signedBy ?? null, reason: null };
   }
@@ -165,20 +170,22 @@ test(`${RUNS} generated topics read by both builds give the same verdict for eve
     const r = rust(["tail", "--brokers", KAFKA_BOOTSTRAP ?? "", "--topic", topic, "--from-beginning", "--no-follow", "--policy", policyFile]);
     assert.equal(r.code, 0, r.stderr);
     const want = r.stdout.trim().split("\n").map(rustVerdicts);
-    const cfg: StreamConfig = { brokers: KAFKA_BOOTSTRAP, mskClusterArn: undefined, topic, auth: "plaintext", groupPrefix: "authz-ts-test", username: undefined, password: undefined, maxStalenessMs: 1000n, syncBudgetMs: 50n, tombstoneRetentionMs: 86_400_000n };
+    const cfg: StreamConfig = { brokers: KAFKA_BOOTSTRAP, mskClusterArn: undefined, topic, auth: "plaintext", groupPrefix: "authz-ts-test", username: undefined, password: undefined, maxStalenessMs: 1000n, syncBudgetMs: 50n, tombstoneRetentionMs: 86_400_000n, checkpointMaxAgeS: 86_400n };
     const read = await readAll(cfg);
     assert.equal(read.length, records.length, "the TS reader reads every record");
     const replica = new Replica(loadPolicy(JSON.stringify(baked)));
-    const got = read.map((rec) => tsVerdict(rec, replica.apply(rec.key, rec.value)));
+    const got = read.map((rec) => tsVerdict(rec, replica.apply(rec.key, rec.value, BigInt(Math.floor(Date.now() / 1000)))));
     assert.equal(want.length, got.length);
     for (let i = 0; i < got.length; i++) {
       assert.deepEqual(got[i], want[i], `run ${run} (${topic}), record ${i}: ${records[i]?.[1]?.toString() ?? "null"}`);
       const g = got[i];
       if (g !== undefined) seen.set(g.reason ?? g.op, (seen.get(g.reason ?? g.op) ?? 0) + 1);
+      // Only an undated checkpoint is malformed on the checkpoint key here.
+      if (g?.key === CHECKPOINT_KEY && g.reason === "malformed") seen.set("undated checkpoint", (seen.get("undated checkpoint") ?? 0) + 1);
     }
   }
   // The generator must reach every verdict the apply rule has.
-  for (const v of ["upsert", "delete", "tombstone", "checkpoint", "bad_key", "malformed", "unknown_schema", "key_mismatch", "unsigned", "bad_signature", "stale_revision", "invalid_entity", "untrusted_publisher"]) {
+  for (const v of ["upsert", "delete", "tombstone", "checkpoint", "expired", "undated checkpoint", "bad_key", "malformed", "unknown_schema", "key_mismatch", "unsigned", "bad_signature", "stale_revision", "invalid_entity", "untrusted_publisher"]) {
     assert.ok((seen.get(v) ?? 0) > 0, `no record reached ${v}: ${JSON.stringify([...seen])}`);
   }
 });

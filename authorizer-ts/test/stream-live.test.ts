@@ -1,18 +1,20 @@
 // The policy consumer against a real broker (scripts/kafka.sh): catch-up swaps the view in
 // whole, later events arrive, rejected records are logged and counted and change nothing,
-// signed mode holds, and an unreachable Kafka never denies nor delays past the budget.
+// signed mode holds (the stream's state served only with a fresh checkpoint), and an unreachable Kafka never denies nor delays past the budget.
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
 import type { LogLevel, StreamConfig } from "../src/config.js";
 import { compact, type Out } from "../src/json.js";
 import { TopicReader } from "../src/stream/kafka.js";
+import type { KafkaRecordRead, Reader } from "../src/stream/kafka-types.js";
 import { LiveStream, type Sink } from "../src/stream/live.js";
 import { createTopic, KAFKA_BOOTSTRAP, produce, skipKafka } from "./kafka.js";
-import { baked, client, eventValue, publisherKey } from "./stream-records.js";
+import { CHECKPOINT_KEY } from "../src/stream/checkpoint.js";
+import { baked, checkpointValue, client, eventValue, publisherKey } from "./stream-records.js";
 
 function config(topic: string, brokers = KAFKA_BOOTSTRAP): StreamConfig {
-  return { brokers, mskClusterArn: undefined, topic, auth: "plaintext", groupPrefix: "authz-ts-test", username: undefined, password: undefined, maxStalenessMs: 1000n, syncBudgetMs: 50n, tombstoneRetentionMs: 86_400_000n };
+  return { brokers, mskClusterArn: undefined, topic, auth: "plaintext", groupPrefix: "authz-ts-test", username: undefined, password: undefined, maxStalenessMs: 1000n, syncBudgetMs: 50n, tombstoneRetentionMs: 86_400_000n, checkpointMaxAgeS: 86_400n };
 }
 
 function recorder(): Sink & { lines: string[] } {
@@ -57,7 +59,7 @@ test("catch-up, live events, rejections logged and counted", { skip: skipKafka }
   }
 });
 
-test("signed mode: only the portal's records apply; the stream cannot bring its own key", { skip: skipKafka }, async () => {
+test("signed mode: only the portal's records apply, the stream cannot bring its own key, and its state is served only with a fresh checkpoint", { skip: skipKafka }, async () => {
   const portal = publisherKey("portal");
   const evil = publisherKey("evil");
   const topic = await createTopic("authz-ts-signed");
@@ -68,14 +70,32 @@ test("signed mode: only the portal's records apply; the stream cannot bring its 
     [k("client/a"), null],
     [k("client/b"), eventValue("client", "b", 5, "upsert", client("b"), portal)],
   ]);
-  const live = new LiveStream(config(topic), "info", baked(1, [client("a")], [portal]), recorder());
+  const sink = recorder();
+  const live = new LiveStream(config(topic), "info", baked(1, [client("a"), client("c")], [portal]), sink);
   live.start((c) => TopicReader.connect(c));
   try {
     assert.ok(await live.waitFor(() => live.stats.caughtUp, 30_000));
+    // No checkpoint yet: the baked policy without the attacked key, flagged stale.
+    assert.equal(live.stats.unanchored, true);
+    assert.equal(live.view()?.client("b"), undefined, "the stream's state is not served");
+    assert.equal(live.view()?.client("a"), undefined, "client a had forged records");
+    assert.equal(live.view()?.client("c")?.active, true, "the rest of the baked policy decides");
+    assert.deepEqual(live.stats.withheld, [["client/a", "suspect_without_fresh_checkpoint"], ["publisher/evil", "suspect_without_fresh_checkpoint"]]);
+    assert.equal((await live.ensureFresh()).stale, true);
+    assert.ok(sink.lines.some((l) => l.includes("policy stream not served: no checkpoint younger than AUTHZ_CHECKPOINT_MAX_AGE_S") && l.includes('"level":"error"')), sink.lines.join("\n"));
+    assert.ok(sink.lines.some((l) => l.includes('"PolicyStreamUnanchored":1') && l.includes('"PolicyEntitiesWithheld":2')), sink.lines.join("\n"));
+    // The portal's checkpoint, signed now: the stream's state is served.
+    await produce(topic, [[k(CHECKPOINT_KEY), checkpointValue(portal, 5, [["client/b", 5]], new Date().toISOString())]]);
+    assert.ok(await live.waitFor(() => !live.stats.unanchored, 30_000), "a fresh checkpoint anchors the replay");
     assert.deepEqual([...(live.view()?.client("a")?.scopes ?? [])], ["s"], "no hostile record changed client a");
     assert.equal(live.view()?.publisher("evil"), undefined);
     assert.equal(live.view()?.client("b")?.active, true);
+    assert.deepEqual(live.stats.withheld, []);
+    assert.equal(live.stats.checkpoint, 5n);
     assert.deepEqual(Object.fromEntries(live.stats.rejected), { unsigned: 2, bad_signature: 2 });
+    assert.ok(await live.waitFor(() => sink.lines.some((l) => l.includes('"PolicyStreamUnanchored":0')), 5_000), sink.lines.join("\n"));
+    const after = await live.ensureFresh();
+    assert.equal(after.stale, false);
   } finally {
     live.stop();
   }
@@ -96,6 +116,34 @@ test("Kafka unreachable: decisions wait at most the budget, then never wait, and
     const second = await live.ensureFresh();
     assert.equal(second.stale, true);
     assert.ok(performance.now() - started < 50, "no wait while Kafka is known to be down");
+  } finally {
+    live.stop();
+  }
+});
+
+test("records delivered again from before the offset asked for are not applied twice", async () => {
+  const up = (offset: bigint, id: string, revision: number): KafkaRecordRead => ({ partition: 0, offset, timestampMs: 0n, key: k(`client/${id}`), value: eventValue("client", id, revision, "upsert", client(id, "suspended")) });
+  const first = [up(0n, "a", 2), up(1n, "b", 3)];
+  // The second answer starts over at offset 0, as a batch fetched from before the offset does.
+  const answers = [first, [...first, up(2n, "c", 4)]];
+  const fetchedFrom: bigint[] = [];
+  const reader: Reader = {
+    partitions: () => Promise.resolve([0]),
+    fetch: (offsets) => {
+      fetchedFrom.push(offsets.get(0) ?? -1n);
+      const records = answers.shift() ?? [];
+      const next = records.length === 0 ? (offsets.get(0) ?? 0n) : (records[records.length - 1]?.offset ?? 0n) + 1n;
+      return Promise.resolve(new Map([[0, { records, next, high: answers.length === 0 && records.length === 0 ? next : next + 1n }]]));
+    },
+    close: () => Promise.resolve(),
+  };
+  const live = new LiveStream(config("t", "127.0.0.1:1"), "info", baked(1, [client("a")]), recorder());
+  live.start(() => reader);
+  try {
+    assert.ok(await live.waitFor(() => live.stats.caughtUp, 5_000), `fetched from ${fetchedFrom.join(",")}`);
+    assert.equal(live.view()?.client("c")?.active, false);
+    assert.equal(live.stats.applied, 3);
+    assert.deepEqual(Object.fromEntries(live.stats.rejected), {}, "no re-delivered record read as a stale replay");
   } finally {
     live.stop();
   }

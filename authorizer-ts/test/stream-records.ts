@@ -35,8 +35,9 @@ export function eventValue(kind: string, id: string, revision: number, op: "upse
   return Buffer.from(key === undefined ? json : jws(key.privateKey, { alg: "EdDSA", kid: key.kid, typ: "gateway-policy-event+jws" }, json));
 }
 
-export function checkpointValue(key: TestKey, revision: number, entities: [string, number][], issuedAt = "2026-11-19T10:01:00Z"): Buffer {
-  const json = JSON.stringify({ schema: "gateway-policy-checkpoint/v1", revision, issued_at: issuedAt, entities: Object.fromEntries(entities) });
+/** A signed checkpoint; `issuedAt` null leaves the field out (which no portal writes). */
+export function checkpointValue(key: TestKey, revision: number, entities: [string, number][], issuedAt: string | null = "2026-11-19T10:01:00Z"): Buffer {
+  const json = JSON.stringify({ schema: "gateway-policy-checkpoint/v1", revision, ...(issuedAt === null ? {} : { issued_at: issuedAt }), entities: Object.fromEntries(entities) });
   return Buffer.from(jws(key.privateKey, { alg: "EdDSA", kid: key.kid, typ: CHECKPOINT_TYP }, json));
 }
 

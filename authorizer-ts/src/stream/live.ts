@@ -32,6 +32,9 @@ export interface StreamStats {
   revision: bigint;
   withheld: [string, string][];
   checkpoint: bigint | undefined;
+  /** Signed mode without a fresh checkpoint in this replay: the baked policy is served
+   *  (decisions are flagged stale) until the portal re-signs one. */
+  unanchored: boolean;
 }
 
 /** Where the loop writes: log lines and EMF records (stdout in the Lambda). */
@@ -48,7 +51,7 @@ const nowMs = (): number => performance.now();
 const unixMillis = (): bigint => BigInt(Date.now());
 
 export class LiveStream {
-  readonly stats: StreamStats = { applied: 0, rejected: new Map(), lag: 0n, caughtUp: false, rebuilds: 0, revision: 0n, withheld: [], checkpoint: undefined };
+  readonly stats: StreamStats = { applied: 0, rejected: new Map(), lag: 0n, caughtUp: false, rebuilds: 0, revision: 0n, withheld: [], checkpoint: undefined, unanchored: false };
   private served: PolicyView | undefined;
   /** When the view was last confirmed caught up with the topic (performance.now() ms). */
   private lastFresh: number | undefined;
@@ -98,14 +101,15 @@ export class LiveStream {
   async ensureFresh(): Promise<{ stale: boolean; stalenessMs: bigint }> {
     const asked = nowMs();
     const age = (): bigint => BigInt(Math.round(nowMs() - (this.lastFresh ?? this.started)));
-    if (this.lastFresh !== undefined && asked - this.lastFresh <= this.maxStaleness) return { stale: false, stalenessMs: age() };
+    // Serving the baked policy for want of a fresh checkpoint is stale too.
+    if (this.lastFresh !== undefined && asked - this.lastFresh <= this.maxStaleness) return { stale: this.stats.unanchored, stalenessMs: age() };
     this.requested = asked;
     this.notify();
     // Kafka was found unreachable moments ago: waiting would only add the budget to every
     // decision of an outage. The loop keeps trying; decide now, flagged stale.
     if (this.lastFailure !== undefined && asked - this.lastFailure <= this.maxStaleness) return { stale: true, stalenessMs: age() };
     const fresh = await this.waitFor(() => this.lastFresh !== undefined && this.lastFresh >= asked, this.budget);
-    return fresh ? { stale: false, stalenessMs: 0n } : { stale: true, stalenessMs: age() };
+    return fresh ? { stale: this.stats.unanchored, stalenessMs: 0n } : { stale: true, stalenessMs: age() };
   }
 
   /** Waits until `done` holds, up to `timeoutMs`; re-checked on every state change. */
@@ -155,7 +159,7 @@ export class LiveStream {
   }
 
   private async consume(reader: Reader): Promise<void> {
-    const replica = new Replica(this.baked);
+    const replica = new Replica(this.baked, this.cfg.checkpointMaxAgeS);
     let offsets = new Map<number, bigint>();
     const highs = new Map<number, bigint>();
     // The first replay is a rebuild too: half-replayed views are never served.
@@ -205,8 +209,13 @@ export class LiveStream {
       // A fetch session (KIP-227) leaves out partitions where nothing changed: their last
       // watermark still holds, as the broker just confirmed.
       for (const [partition, f] of fetched) {
+        let next = offsets.get(partition) ?? 0n;
         for (const record of f.records) {
-          const outcome = replica.apply(record.key, record.value);
+          // Delivered again (a batch fetched from before the offset asked for): applying it
+          // twice would read it as a replay of itself.
+          if (record.offset < next) continue;
+          next = record.offset + 1n;
+          const outcome = replica.apply(record.key, record.value, BigInt(Math.floor(Date.now() / 1000)));
           this.record(outcome, record);
           // In signed mode a rejected record can withhold an entity (see replica.ts).
           dirty ||= replica.signed || outcome.op !== "rejected";
@@ -249,12 +258,16 @@ export class LiveStream {
     this.stats.revision = served.view.revision;
     this.stats.checkpoint = checkpoint;
     const withheld: [string, string][] = served.withheld.map((w) => [w.key, w.because.code]);
-    const changed = JSON.stringify(withheld) !== JSON.stringify(this.stats.withheld);
+    const changed = JSON.stringify(withheld) !== JSON.stringify(this.stats.withheld) || served.unanchored !== this.stats.unanchored;
     this.stats.withheld = withheld;
+    this.stats.unanchored = served.unanchored;
     this.notify();
     if (changed) {
+      if (served.unanchored) {
+        this.sink.log("error", { msg: "policy stream not served: no checkpoint younger than AUTHZ_CHECKPOINT_MAX_AGE_S; serving the baked policy until the portal re-signs one (authz publish)", topic: this.cfg.topic, max_age_s: this.cfg.checkpointMaxAgeS, checkpoint: checkpoint ?? null });
+      }
       for (const line of withheldLines(this.cfg.topic, served.withheld)) this.sink.log("error", line);
-      this.sink.metric(withheldMetric(unixMillis(), this.cfg.topic, served.withheld.length));
+      this.sink.metric(withheldMetric(unixMillis(), this.cfg.topic, served.withheld.length, served.unanchored));
     }
   }
 
@@ -322,7 +335,11 @@ export function withheldLines(topic: string, withheld: readonly Withheld[]): Rec
   return withheld.map((w) => ({ msg: "policy entity withheld: its signed record is missing; decisions that need it deny", topic, key: w.key, reason: w.because.code, detail: describeWithheld(w.because) }));
 }
 
-/** The `PolicyEntitiesWithheld` gauge (0 once the portal has re-asserted the state). */
-export function withheldMetric(timestampMs: bigint, topic: string, count: number): Out {
-  return emf(timestampMs, [["Topic", topic]], [["PolicyEntitiesWithheld", count, "Count"]]);
+/** The `PolicyEntitiesWithheld` and `PolicyStreamUnanchored` gauges (0 once the portal has
+ *  re-asserted the state). */
+export function withheldMetric(timestampMs: bigint, topic: string, count: number, unanchored: boolean): Out {
+  return emf(timestampMs, [["Topic", topic]], [
+    ["PolicyEntitiesWithheld", count, "Count"],
+    ["PolicyStreamUnanchored", unanchored ? 1 : 0, "Count"],
+  ]);
 }
