@@ -12,7 +12,7 @@ const ev = JSON.parse(process.env.EVENT);
 const t0 = performance.now();
 const m = await import(${JSON.stringify(new URL("../dist/handler.mjs", import.meta.url).href)});
 const t1 = performance.now();
-m.handler(ev, { awsRequestId: "cold" });
+await m.handler(ev, { awsRequestId: "cold" });
 const t2 = performance.now();
 console.error(JSON.stringify({ import_ms: t1 - t0, first_decision_ms: t2 - t1, process_to_decision_ms: t2, rss_mb: process.resourceUsage().maxRSS / 1024 }));`;
 for (let i = 0; i < Number(runs); i++) {

@@ -1,6 +1,8 @@
 // The Lambda's configuration from the same AUTHZ_* variables as the Rust build
 // (authorizer/src/config.rs), with the same problems reported for bad values.
 
+import { DEFAULT_CHECKPOINT_MAX_AGE_S } from "./stream/replica.js";
+
 export type LogLevel = "error" | "warn" | "info" | "debug";
 const LEVELS: readonly LogLevel[] = ["error", "warn", "info", "debug"];
 
@@ -11,8 +13,29 @@ export interface Config {
   readonly maxStalenessMs: bigint;
   readonly syncBudgetMs: bigint;
   readonly tombstoneRetentionMs: bigint;
-  /** Whether the variables ask for the policy stream. */
-  readonly streamRequested: boolean;
+  readonly checkpointMaxAgeS: bigint;
+  /** The policy stream, when the variables configure one. */
+  readonly stream: StreamConfig | undefined;
+}
+
+export type KafkaAuth = "msk-iam" | "plaintext" | "sasl-plain";
+
+/** Where the policy stream is and how to reach it (authorizer/src/config.rs `StreamConfig`). */
+export interface StreamConfig {
+  readonly brokers: string | undefined;
+  readonly mskClusterArn: string | undefined;
+  readonly topic: string;
+  readonly auth: KafkaAuth;
+  readonly groupPrefix: string;
+  readonly username: string | undefined;
+  readonly password: string | undefined;
+  readonly maxStalenessMs: bigint;
+  readonly syncBudgetMs: bigint;
+  /** The topic's `delete.retention.ms`: frozen longer than this, the view is rebuilt from offset 0. */
+  readonly tombstoneRetentionMs: bigint;
+  /** Signed mode: how old a checkpoint may be when read and still let a replay serve the
+   *  stream's state (see stream/replica.ts). */
+  readonly checkpointMaxAgeS: bigint;
 }
 
 export const DEFAULT_POLICY_FILE = "/opt/gateway-policy.json";
@@ -28,11 +51,11 @@ export function configFromEnv(vars: Readonly<Record<string, string | undefined>>
     const v = vars[k]?.trim();
     return v === undefined || v === "" ? undefined : v;
   };
-  const number = (k: string, fallback: bigint): bigint => {
+  const number = (k: string, fallback: bigint, unit = "milliseconds"): bigint => {
     const v = get(k);
     if (v === undefined) return fallback;
     if (/^\+?\d+$/.test(v) && BigInt(v) < 1n << 64n) return BigInt(v);
-    problems.push(`${k}=${JSON.stringify(v)} is not a whole number of milliseconds; using ${fallback}`);
+    problems.push(`${k}=${JSON.stringify(v)} is not a whole number of ${unit}; using ${fallback}`);
     return fallback;
   };
   const apiId = get("AUTHZ_API_ID");
@@ -46,11 +69,32 @@ export function configFromEnv(vars: Readonly<Record<string, string | undefined>>
   const maxStalenessMs = number("AUTHZ_MAX_STALENESS_MS", 1000n);
   const syncBudgetMs = number("AUTHZ_SYNC_BUDGET_MS", 50n);
   const tombstoneRetentionMs = number("AUTHZ_TOMBSTONE_RETENTION_MS", 86_400_000n);
-  const streamRequested = get("AUTHZ_KAFKA_TOPIC") !== undefined || get("AUTHZ_KAFKA_BROKERS") !== undefined || get("AUTHZ_MSK_CLUSTER_ARN") !== undefined;
-  if (streamRequested) {
-    // Said loudly rather than ignored: this build decides on the baked policy only.
-    problems.push("AUTHZ_KAFKA_TOPIC/AUTHZ_KAFKA_BROKERS/AUTHZ_MSK_CLUSTER_ARN are set, but the TypeScript build has no policy stream yet; deciding on the baked policy");
-  }
+  const checkpointMaxAgeS = number("AUTHZ_CHECKPOINT_MAX_AGE_S", DEFAULT_CHECKPOINT_MAX_AGE_S, "seconds");
+  const stream = streamConfig(get, problems, { maxStalenessMs, syncBudgetMs, tombstoneRetentionMs, checkpointMaxAgeS });
   const policyFile = vars.AUTHZ_POLICY_FILE !== undefined && vars.AUTHZ_POLICY_FILE !== "" ? vars.AUTHZ_POLICY_FILE : DEFAULT_POLICY_FILE;
-  return { config: { apiId: apiId ?? "", policyFile, logLevel, maxStalenessMs, syncBudgetMs, tombstoneRetentionMs, streamRequested }, problems };
+  return { config: { apiId: apiId ?? "", policyFile, logLevel, maxStalenessMs, syncBudgetMs, tombstoneRetentionMs, checkpointMaxAgeS, stream }, problems };
+}
+
+function streamConfig(get: (k: string) => string | undefined, problems: string[], times: Pick<StreamConfig, "maxStalenessMs" | "syncBudgetMs" | "tombstoneRetentionMs" | "checkpointMaxAgeS">): StreamConfig | undefined {
+  const topic = get("AUTHZ_KAFKA_TOPIC");
+  const brokers = get("AUTHZ_KAFKA_BROKERS");
+  const mskClusterArn = get("AUTHZ_MSK_CLUSTER_ARN");
+  const located = brokers !== undefined || mskClusterArn !== undefined;
+  if (topic === undefined) {
+    if (located) problems.push("AUTHZ_KAFKA_BROKERS/AUTHZ_MSK_CLUSTER_ARN is set without AUTHZ_KAFKA_TOPIC; the policy stream is off");
+    return undefined;
+  }
+  if (!located) {
+    problems.push("AUTHZ_KAFKA_TOPIC is set without AUTHZ_KAFKA_BROKERS or AUTHZ_MSK_CLUSTER_ARN; the policy stream is off");
+    return undefined;
+  }
+  const authText = get("AUTHZ_KAFKA_AUTH");
+  let auth: KafkaAuth;
+  if (authText === undefined) auth = mskClusterArn !== undefined ? "msk-iam" : "plaintext";
+  else if (authText === "plaintext" || authText === "msk-iam" || authText === "sasl-plain") auth = authText;
+  else {
+    problems.push(`AUTHZ_KAFKA_AUTH=${JSON.stringify(authText)} is not msk-iam, plaintext or sasl-plain; the policy stream is off`);
+    return undefined;
+  }
+  return { brokers, mskClusterArn, topic, auth, groupPrefix: get("AUTHZ_KAFKA_GROUP_PREFIX") ?? "gateway-authz", username: get("AUTHZ_KAFKA_USERNAME"), password: get("AUTHZ_KAFKA_PASSWORD"), ...times };
 }

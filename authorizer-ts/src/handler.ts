@@ -1,7 +1,7 @@
 // The Lambda function (nodejs22.x): init once (configuration, baked policy), then one
 // decision per invocation, with the Rust build's log line and EMF metrics
-// (authorizer/src/bin/bootstrap.rs, runtime.rs). The policy stream is not in this build yet:
-// it decides on the baked policy, the floor.
+// (authorizer/src/bin/bootstrap.rs, runtime.rs). With AUTHZ_KAFKA_* set, the policy stream
+// (stream/live.ts) starts in the background and the view it serves replaces the baked one.
 
 import { readFileSync } from "node:fs";
 
@@ -13,6 +13,8 @@ import { decisionLog, decisionMetrics } from "./observe.js";
 import { loadPolicy } from "./policy/load.js";
 import { PolicyErrors } from "./policy/validate.js";
 import type { PolicyView } from "./policy/view.js";
+import { LiveStream } from "./stream/live.js";
+import { WorkerReader } from "./stream/worker-reader.js";
 
 function unixMillis(): bigint {
   return BigInt(Date.now());
@@ -49,16 +51,20 @@ export class Authorizer {
   constructor(
     readonly config: Config,
     private readonly view: PolicyView | undefined,
+    /** The policy stream, when configured: its view replaces the baked one. */
+    readonly stream?: LiveStream,
   ) {}
 
-  /** Handles one authorizer event: decision, log line, metrics, response. */
-  handle(event: EventJson, requestId: string): Out {
+  /** Handles one authorizer event: freshness check, decision, log line, metrics, response. */
+  async handle(event: EventJson, requestId: string): Promise<Out> {
     const started = process.hrtime.bigint();
+    const { stale, stalenessMs } = this.stream === undefined ? { stale: false, stalenessMs: 0n } : await this.stream.ensureFresh();
+    const view = this.stream === undefined ? this.view : this.stream.view();
     const nowMs = unixMillis();
-    const outcome = handleEvent(this.view, this.config.apiId, event, Number(nowMs / 1000n), { stale: false });
+    const outcome = handleEvent(view, this.config.apiId, event, Number(nowMs / 1000n), { stale });
     const latencyUs = (process.hrtime.bigint() - started) / 1000n;
     if (levelAtLeast(this.config.logLevel, "info")) {
-      process.stdout.write(`${compact(decisionLog(outcome, this.config.apiId, latencyUs, false, requestId))}\n${compact(decisionMetrics(outcome, this.config.apiId, nowMs, 0n, false))}\n`);
+      process.stdout.write(`${compact(decisionLog(outcome, this.config.apiId, latencyUs, stale, requestId))}\n${compact(decisionMetrics(outcome, this.config.apiId, nowMs, stalenessMs, stale))}\n`);
     }
     return outcome.response;
   }
@@ -68,12 +74,21 @@ export class Authorizer {
 export function init(env: Readonly<Record<string, string | undefined>>): Authorizer {
   const { config, problems } = configFromEnv(env);
   for (const problem of problems) log(config.logLevel, "error", { msg: "configuration problem", problem });
-  return new Authorizer(config, loadBaked(config));
+  const baked = loadBaked(config);
+  if (config.stream === undefined) return new Authorizer(config, baked);
+  const stream = new LiveStream(config.stream, config.logLevel, baked, {
+    log: (level, line) => { log(config.logLevel, level, line); },
+    metric: (record) => process.stdout.write(`${compact(record)}\n`),
+  });
+  // The Kafka client runs on a worker thread: its import is costly (BENCHMARKS.md) and must
+  // not hold up decisions; the baked policy serves until the stream has caught up.
+  stream.start((cfg) => WorkerReader.start(cfg, new URL("./kafka-worker.mjs", import.meta.url)));
+  return new Authorizer(config, baked, stream);
 }
 
 const authorizer = init(process.env);
 
 /** The Lambda entry point (`handler.handler`). */
-export function handler(event: unknown, context?: { awsRequestId?: string }): unknown {
-  return toJsonSafe(authorizer.handle(event as EventJson, context?.awsRequestId ?? ""));
+export async function handler(event: unknown, context?: { awsRequestId?: string }): Promise<unknown> {
+  return toJsonSafe(await authorizer.handle(event as EventJson, context?.awsRequestId ?? ""));
 }

@@ -18,7 +18,24 @@ test("configuration: the same variables and problems as the Rust build", () => {
   assert.match(problems[0] ?? "", /AUTHZ_API_ID/);
   assert.ok(problems.some((p) => p.includes('AUTHZ_LOG_LEVEL="loud"')));
   assert.ok(problems.some((p) => p.includes('AUTHZ_MAX_STALENESS_MS="x" is not a whole number of milliseconds; using 1000')));
-  assert.ok(configFromEnv({ AUTHZ_API_ID: "orders", AUTHZ_KAFKA_TOPIC: "t" }).problems.some((p) => p.includes("no policy stream")));
+  const maxAge = configFromEnv({ AUTHZ_API_ID: "orders", AUTHZ_CHECKPOINT_MAX_AGE_S: "1d" });
+  assert.deepEqual(maxAge.problems, ['AUTHZ_CHECKPOINT_MAX_AGE_S="1d" is not a whole number of seconds; using 86400']);
+  assert.equal(maxAge.config.checkpointMaxAgeS, 86_400n);
+  assert.equal(configFromEnv({ AUTHZ_CHECKPOINT_MAX_AGE_S: "600" }).config.checkpointMaxAgeS, 600n);
+  assert.deepEqual(configFromEnv({ AUTHZ_API_ID: "orders", AUTHZ_KAFKA_TOPIC: "t" }).problems, ["AUTHZ_KAFKA_TOPIC is set without AUTHZ_KAFKA_BROKERS or AUTHZ_MSK_CLUSTER_ARN; the policy stream is off"]);
+  assert.deepEqual(configFromEnv({ AUTHZ_API_ID: "orders", AUTHZ_KAFKA_BROKERS: "b" }).problems, ["AUTHZ_KAFKA_BROKERS/AUTHZ_MSK_CLUSTER_ARN is set without AUTHZ_KAFKA_TOPIC; the policy stream is off"]);
+  const s = configFromEnv({ AUTHZ_API_ID: "orders", AUTHZ_KAFKA_TOPIC: "t", AUTHZ_KAFKA_BROKERS: "b:9092" }).config.stream;
+  assert.deepEqual([s?.auth, s?.maxStalenessMs, s?.syncBudgetMs, s?.groupPrefix], ["plaintext", 1000n, 50n, "gateway-authz"]);
+  assert.equal(configFromEnv({ AUTHZ_KAFKA_TOPIC: "t", AUTHZ_MSK_CLUSTER_ARN: "arn:aws:kafka:x" }).config.stream?.auth, "msk-iam");
+  const bad = configFromEnv({ AUTHZ_LOG_LEVEL: "loud", AUTHZ_SYNC_BUDGET_MS: "-1", AUTHZ_KAFKA_TOPIC: "t", AUTHZ_KAFKA_BROKERS: "b:9092", AUTHZ_KAFKA_AUTH: "kerberos" });
+  // The Rust build's messages, in its order (authorizer/src/config.rs).
+  assert.deepEqual(bad.problems, [
+    "AUTHZ_API_ID is not set; every request is denied with unknown_api. Set it to the API's id in the policy",
+    'AUTHZ_LOG_LEVEL="loud" is not error, warn, info or debug; using info',
+    'AUTHZ_SYNC_BUDGET_MS="-1" is not a whole number of milliseconds; using 50',
+    'AUTHZ_KAFKA_AUTH="kerberos" is not msk-iam, plaintext or sasl-plain; the policy stream is off',
+  ]);
+  assert.equal(bad.config.stream, undefined);
 });
 
 test("one log line and one EMF record per decision, never the token", () => {

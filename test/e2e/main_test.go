@@ -1,6 +1,7 @@
 // Package e2e tests the authorizer as it is deployed: the real `bootstrap` binary under
 // the AWS Lambda Runtime Interface Emulator, fed API Gateway authorizer events through
-// the emulator's invoke API, reading its policy from a real Kafka broker.
+// the emulator's invoke API, reading its policy from a real Kafka broker. TestNodejsHandler
+// runs the same tests against the TypeScript build (authorizer-ts/dist, `make ts-test`).
 //
 // It needs `make build-native` (the binaries), Java 17 and Maven (Kafka), and installs
 // aws-lambda-rie itself when missing (scripts/tools-emulator.sh). The broker runs on
@@ -167,6 +168,9 @@ func bearer(key *harness.TestKey, client, scope string) string {
 // startFunction starts bootstrap under the emulator; its logs are shown if the test fails.
 func startFunction(t *testing.T, cfg harness.FunctionConfig) *harness.Function {
 	t.Helper()
+	if node != nil && len(cfg.Command) == 0 {
+		cfg.Command = node.Command() // under TestNodejsHandler: the TypeScript build
+	}
 	f, err := paths.StartFunction(cfg)
 	if err != nil {
 		t.Fatal(err)

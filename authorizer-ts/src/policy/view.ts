@@ -142,6 +142,24 @@ export class PolicyView {
     return view;
   }
 
+  /** A copy to change on its own (entities are immutable and shared). */
+  clone(): PolicyView {
+    const v = new PolicyView();
+    v.revision = this.revision;
+    for (const [k, x] of this.issuers) v.issuers.set(k, x);
+    for (const [k, x] of this.issuersByUrl) v.issuersByUrl.set(k, x);
+    for (const [k, x] of this.clients) v.clients.set(k, x);
+    for (const [k, x] of this.apis) v.apis.set(k, x);
+    for (const [k, x] of this.publishers) v.publishers.set(k, x);
+    for (const [kind, docs] of this.docs) v.docs.set(kind, new Map(docs));
+    return v;
+  }
+
+  /** Each entity of a kind with its JSON as given, sorted by id. */
+  documents(kind: EntityKind): [string, Json][] {
+    return [...(this.docs.get(kind) ?? new Map<string, Json>())].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  }
+
   issuerByUrl(iss: string): Issuer | undefined {
     return this.issuersByUrl.get(iss);
   }

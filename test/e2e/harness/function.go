@@ -33,6 +33,9 @@ type FunctionConfig struct {
 	// ReadyPoll is the interval between two connection attempts while waiting for the
 	// emulator to listen (default 10 ms); a cold-start measurement wants it finer.
 	ReadyPoll time.Duration
+	// Command, when set, is what the emulator runs instead of the Rust bootstrap (the
+	// TypeScript build: NodeHandler.Command).
+	Command []string
 }
 
 // Function is one execution environment: aws-lambda-rie running the bootstrap. The
@@ -95,11 +98,15 @@ func (p Paths) StartFunction(cfg FunctionConfig) (*Function, error) {
 		}
 	}
 	invokeAddr := fmt.Sprintf("127.0.0.1:%d", invokePort)
-	cmd := exec.Command(p.RIE, "--log-level", "error",
+	command := []string{p.Bootstrap}
+	if len(cfg.Command) > 0 {
+		command = cfg.Command
+	}
+	cmd := exec.Command(p.RIE, append([]string{"--log-level", "error",
 		"--runtime-interface-emulator-address", invokeAddr,
-		"--runtime-api-address", fmt.Sprintf("127.0.0.1:%d", runtimePort),
-		p.Bootstrap)
-	cmd.Dir = filepath.Dir(p.Bootstrap)
+		"--runtime-api-address", fmt.Sprintf("127.0.0.1:%d", runtimePort)},
+		command...)...)
+	cmd.Dir = filepath.Dir(command[0])
 	// The emulator passes its whole environment on to the function.
 	env := make([]string, 0, len(os.Environ())+len(cfg.Env)+4)
 	for _, kv := range os.Environ() {

@@ -1,0 +1,133 @@
+// Rust and TypeScript builds side by side, in one run on one machine (BENCHMARKS.md):
+// decision latency per algorithm (criterion for Rust, build/bench/bench.js for TS), then
+// cold start through aws-lambda-rie (spawn of the function → first decision returned), the
+// two builds interleaved run by run so both see the same load. Prints the machine, the load
+// and every command; asserts nothing.
+//
+//   npm run build && npm run compile-tests && node scripts/side-by-side.mjs [RUNS]
+// Environment: CARGO_TARGET_DIR (the Rust release build), RIE (aws-lambda-rie),
+// KAFKA_BOOTSTRAP (adds cold starts with the policy stream on; a topic is created).
+import { execFileSync, spawn } from "node:child_process";
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from "node:fs";
+import { connect, createServer } from "node:net";
+import { cpus, tmpdir } from "node:os";
+import { join } from "node:path";
+
+const RUNS = Number(process.argv[2] ?? "10");
+const root = new URL("../..", import.meta.url).pathname;
+const cache = process.env.CACHE_DIR ?? join(process.env.HOME ?? "/root", ".cache", "team-gateway");
+const target = process.env.CARGO_TARGET_DIR ?? join(cache, "cargo-target");
+const bootstrap = join(target, "release", "bootstrap");
+const authz = join(target, "release", "authz");
+const rie = process.env.RIE ?? join(cache, "bin", "aws-lambda-rie");
+const uptime = () => readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ");
+const sh = (cmd, args, opts = {}) => execFileSync(cmd, args, { encoding: "utf8", maxBuffer: 64 << 20, ...opts });
+
+console.log("## machine");
+console.log(`${cpus().length} cores, ${cpus()[0]?.model}, node ${process.version}; load average at start ${uptime()}`);
+
+// ---- decisions ---------------------------------------------------------------------------
+console.log("\n## decision latency per algorithm");
+const rustBench = readdirSync(join(target, "release", "deps")).filter((f) => /^decision-[0-9a-f]+$/.test(f)).map((f) => join(target, "release", "deps", f)).sort()[0];
+const rust = {};
+if (rustBench === undefined) console.log("(no Rust criterion binary: cargo bench --bench decision --no-run first)");
+else {
+  console.log(`$ ${rustBench} --bench decision/ --warm-up-time 1 --measurement-time 4  (load ${uptime()})`);
+  const out = sh(rustBench, ["--bench", "decision/", "--warm-up-time", "1", "--measurement-time", "4", "--noplot"], { cwd: join(root, "authorizer") });
+  for (const m of out.matchAll(/^(decision\/\w+)\s+time:\s+\[\S+ \S+ (\S+) (\S+)/gm)) rust[m[1].split("/")[1]] = `${m[2]} ${m[3]}`;
+}
+console.log(`$ node build/bench/bench.js  (load ${uptime()})`);
+const tsOut = sh(process.execPath, ["build/bench/bench.js"], { cwd: join(root, "authorizer-ts") });
+const ts = {};
+for (const m of tsOut.matchAll(/^(decide|bare verify) (\w+) \((allow|floor)\)\s+median\s+([\d.]+)/gm)) ts[`${m[1]} ${m[2]}`] = `${m[4]} µs`;
+console.log("| algorithm | Rust `decision/ALG` (criterion median) | TS `decide` (median of batches) | TS floor: `crypto.verify` alone |");
+console.log("|---|---|---|---|");
+for (const alg of ["RS256", "ES256", "EdDSA"]) console.log(`| ${alg} | ${rust[alg] ?? "—"} | ${ts[`decide ${alg}`] ?? "—"} | ${ts[`bare verify ${alg}`] ?? "—"} |`);
+console.log(`load average after: ${uptime()}`);
+
+// ---- cold start ---------------------------------------------------------------------------
+const freePort = () => new Promise((resolve) => {
+  const s = createServer().listen(0, "127.0.0.1", () => {
+    const { port } = s.address();
+    s.close(() => resolve(port));
+  });
+});
+const connectable = (port) => new Promise((resolve) => {
+  const sock = connect(port, "127.0.0.1", () => { sock.destroy(); resolve(true); });
+  sock.on("error", () => resolve(false));
+});
+function childPid(parent) {
+  for (const e of readdirSync("/proc")) {
+    if (!/^\d+$/.test(e)) continue;
+    try {
+      const stat = readFileSync(`/proc/${e}/stat`, "utf8");
+      if (stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1] === String(parent)) return Number(e);
+    } catch { /* gone */ }
+  }
+  return 0;
+}
+const peakRss = (pid) => Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? 0) / 1024;
+
+/** One cold start: the emulator started, then the first invoke (which starts the function). */
+async function coldStart(command, env, event) {
+  const [invokePort, apiPort] = [await freePort(), await freePort()];
+  const p = spawn(rie, ["--log-level", "error", "--runtime-interface-emulator-address", `127.0.0.1:${invokePort}`, "--runtime-api-address", `127.0.0.1:${apiPort}`, ...command], {
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env }, stdio: ["ignore", "pipe", "pipe"],
+  });
+  let logs = "";
+  p.stdout.on("data", (d) => { logs += d; });
+  p.stderr.on("data", (d) => { logs += d; });
+  try {
+    for (let i = 0; !(await connectable(invokePort)); i++) {
+      if (i > 5000) throw new Error(`emulator did not listen:\n${logs}`);
+      await new Promise((r) => setTimeout(r, 1));
+    }
+    const t0 = performance.now();
+    const res = await fetch(`http://127.0.0.1:${invokePort}/2015-03-31/functions/function/invocations`, { method: "POST", body: event });
+    const body = await res.json();
+    const ms = performance.now() - t0;
+    const child = childPid(p.pid);
+    return { ms, rss: child === 0 ? 0 : peakRss(child), reason: body?.context?.reason ?? body?.context?.denyReason ?? (body?.isAuthorized === true ? "allow" : "deny") };
+  } finally {
+    p.kill("SIGTERM");
+    await new Promise((r) => p.on("exit", r));
+  }
+}
+
+const dir = mkdtempSync(join(tmpdir(), "side-by-side-"));
+const conformanceCase = JSON.parse(readFileSync(join(root, "conformance", "001-http-v2-rs256-ok.json"), "utf8"));
+const event = JSON.stringify(conformanceCase.event);
+const small = join(root, "conformance", "policy.json");
+const large = join(dir, "large-policy.json");
+const gen = join(target, "release", "examples", "gen_large_policy");
+if (existsSync(gen)) sh(gen, [large]);
+const node = [process.execPath, join(root, "authorizer-ts", "scripts", "lambda-runtime.mjs"), join(root, "authorizer-ts", "dist", "handler.mjs")];
+const builds = { rust: [bootstrap], nodejs: node };
+const setups = [["team-sized (conformance policy)", small, "orders", {}]];
+if (existsSync(large)) setups.push(["10,000 clients, 1,000 APIs, 100 keys", large, "api-001", {}]);
+if (process.env.KAFKA_BOOTSTRAP !== undefined) {
+  const topic = `side-by-side-${Date.now()}`;
+  sh(authz, ["topic", "create", "--brokers", process.env.KAFKA_BOOTSTRAP, "--topic", topic, "--replication-factor", "1"]);
+  sh(authz, ["publish", "--brokers", process.env.KAFKA_BOOTSTRAP, "--topic", topic, small]);
+  setups.push(["team-sized, policy stream on (real broker)", small, "orders", { AUTHZ_KAFKA_BROKERS: process.env.KAFKA_BOOTSTRAP, AUTHZ_KAFKA_TOPIC: topic, AUTHZ_KAFKA_AUTH: "plaintext" }]);
+}
+console.log(`\n## cold start through aws-lambda-rie: first invoke (function spawn + init + first decision), ${RUNS} runs each, interleaved`);
+console.log(`$ node scripts/side-by-side.mjs ${RUNS}  (event: conformance/001-http-v2-rs256-ok.json; load ${uptime()})`);
+console.log("| policy | build | median (min–max) | peak RSS median | decision |");
+console.log("|---|---|---|---|---|");
+for (const [name, policyFile, apiId, extra] of setups) {
+  const results = { rust: [], nodejs: [] };
+  for (let i = 0; i < RUNS; i++) {
+    for (const [build, command] of Object.entries(builds)) {
+      results[build].push(await coldStart(command, { AUTHZ_API_ID: apiId, AUTHZ_POLICY_FILE: policyFile, AUTHZ_LOG_LEVEL: "error", ...extra }, event));
+    }
+  }
+  for (const [build, rs] of Object.entries(results)) {
+    const ms = rs.map((r) => r.ms).sort((a, b) => a - b);
+    const rss = rs.map((r) => r.rss).sort((a, b) => a - b);
+    const med = (xs) => xs[xs.length >> 1];
+    console.log(`| ${name} | ${build} | ${med(ms).toFixed(1)} ms (${ms[0].toFixed(1)}–${ms.at(-1).toFixed(1)}) | ${med(rss).toFixed(1)} MB | ${rs[0].reason} |`);
+  }
+}
+console.log(`load average at the end: ${uptime()}`);
+
