@@ -144,6 +144,7 @@ module "rest_api" {
     result_ttl_seconds = var.authorizer.result_ttl_seconds
   }
 
-  access_logs = var.access_logs
-  tags        = local.tags
+  access_logs          = var.access_logs
+  rest_account_logging = var.rest_account_logging
+  tags                 = local.tags
 }

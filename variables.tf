@@ -69,6 +69,12 @@ variable "access_logs" {
   default     = {}
 }
 
+variable "rest_account_logging" {
+  description = "REST only, with access logs on: whether the account's API Gateway CloudWatch Logs role (an account and region setting a fresh account lacks) `existing`ly is set, or this module should `create` it. Null is refused for a REST API with access logs, so the choice is explicit. Details: `rest_account_logging` in modules/rest-api/README.md."
+  type        = string
+  default     = null
+}
+
 variable "tags" {
   description = "Tags applied to every resource the module creates (e.g. team and cost centre for cost allocation); keys must not start with \"aws:\"."
   type        = map(string)
@@ -174,5 +180,12 @@ variable "policy_stream" {
   validation {
     condition     = var.policy_stream == null || !(try(var.policy_stream.lookup_brokers, false) && try(var.policy_stream.bootstrap_brokers, null) != null)
     error_message = "policy_stream takes bootstrap_brokers or lookup_brokers = true, not both."
+  }
+
+  validation {
+    condition = var.policy_stream == null || (
+      try(var.policy_stream.bootstrap_brokers, null) != null || try(var.policy_stream.lookup_brokers, false) || length(coalesce(try(var.policy_stream.security_group_ids, null), [])) > 0
+    )
+    error_message = "policy_stream needs bootstrap_brokers (or lookup_brokers = true): without them the function calls the MSK API (GetBootstrapBrokers) over HTTPS at run time, which the security group the module creates does not allow. Or pass security_group_ids of your own that reach the MSK API (a VPC endpoint or NAT)."
   }
 }

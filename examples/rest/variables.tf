@@ -27,3 +27,9 @@ variable "authorizer_zip" {
   type        = string
   default     = null
 }
+
+variable "rest_account_logging" {
+  description = "\"create\": the module sets the account's API Gateway CloudWatch Logs role (a fresh account has none); \"existing\": the account already has one (keep it)."
+  type        = string
+  default     = "create"
+}

@@ -12,14 +12,15 @@ module "inputs" {
 }
 
 data "aws_partition" "current" {}
-data "aws_region" "current" {}
 data "aws_caller_identity" "current" {}
 
 locals {
   function_name = "${var.name}-authorizer"
   partition     = data.aws_partition.current.partition
-  region        = data.aws_region.current.name
-  account_id    = data.aws_caller_identity.current.account_id
+  # The region of the function's own log group: data.aws_region's `name` is deprecated in
+  # provider 6.x and its replacement `region` does not exist in 5.x.
+  region     = split(":", aws_cloudwatch_log_group.this.arn)[3]
+  account_id = data.aws_caller_identity.current.account_id
 
   artifact_from_s3 = var.artifact.s3_bucket != null
   artifact_zip     = coalesce(var.artifact.zip_path, "${path.module}/../../dist/bootstrap-${var.architecture}.zip")
@@ -79,6 +80,13 @@ locals {
           Resource = ["*"]
         },
       ] : [],
+      var.tracing_mode == "Active" ? [{
+        # X-Ray's write calls have no resource-level permissions: "*" is the only value.
+        Sid      = "WriteTraces"
+        Effect   = "Allow"
+        Action   = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"]
+        Resource = ["*"]
+      }] : [],
     )
   }
 

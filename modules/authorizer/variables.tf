@@ -87,6 +87,11 @@ variable "artifact" {
     condition     = var.artifact.zip_path == null || endswith(coalesce(var.artifact.zip_path, "x.zip"), ".zip")
     error_message = "artifact.zip_path must name a .zip file."
   }
+
+  validation {
+    condition     = var.artifact.s3_bucket == null || var.artifact.s3_object_version != null || var.artifact.source_code_hash != null
+    error_message = "An S3 artifact needs s3_object_version or source_code_hash (base64 SHA-256 of the zip, `openssl dgst -sha256 -binary bootstrap.zip | base64`): without either, a new zip at the same key never redeploys the function."
+  }
 }
 
 variable "architecture" {
@@ -180,14 +185,14 @@ variable "kms_key_arn" {
 }
 
 variable "reserved_concurrency" {
-  description = "Reserved concurrent executions of the function; -1 leaves it unreserved."
+  description = "Reserved concurrent executions of the function; -1 leaves it unreserved. 0 is refused: it stops the function from running, so every protected route fails."
   type        = number
   default     = -1
   nullable    = false
 
   validation {
-    condition     = var.reserved_concurrency >= -1 && floor(var.reserved_concurrency) == var.reserved_concurrency
-    error_message = "reserved_concurrency must be -1 (unreserved) or a whole number, 0 or more."
+    condition     = (var.reserved_concurrency == -1 || var.reserved_concurrency >= 1) && floor(var.reserved_concurrency) == var.reserved_concurrency
+    error_message = "reserved_concurrency must be -1 (unreserved) or a whole number, 1 or more: 0 means the authorizer never runs and every protected route fails."
   }
 }
 
