@@ -10,6 +10,7 @@ mod clock;
 mod files;
 mod gateway;
 mod keys_cmds;
+mod layer_cmd;
 mod policy_cmds;
 mod stream_cmds;
 
@@ -49,6 +50,8 @@ enum Command {
     /// A development stand-in for API Gateway: HTTP in front of the authorizer under a Lambda
     /// runtime emulator (local demo and tests only).
     Gateway(gateway::GatewayArgs),
+    /// Validate a policy and write its Lambda layer zip, byte-for-byte reproducible.
+    Layer(layer_cmd::LayerArgs),
     /// Manage the policy topic.
     #[command(subcommand)]
     Topic(stream_cmds::TopicCommand),
@@ -67,6 +70,7 @@ fn main() -> ExitCode {
         Command::Tail(args) => stream_cmds::tail_cmd(args),
         Command::Topic(cmd) => stream_cmds::topic_cmd(cmd),
         Command::Gateway(args) => gateway::gateway_cmd(args),
+        Command::Layer(args) => layer_cmd::layer_cmd(args),
     };
     match result {
         Ok(code) => code,
