@@ -27,7 +27,7 @@ RELEASE    := $(CARGO_TARGET_DIR)/release
 AUTHZ      := $(RELEASE)/authz
 BOOTSTRAP  := $(RELEASE)/bootstrap
 
-.PHONY: help demo demo-up demo-down test tools build build-native policy-layer lint rust-test conformance schema \
+.PHONY: help demo demo-up demo-down test tools build release build-native policy-layer lint rust-test conformance schema \
         kafka-up kafka-down integration validate go-test bench clean fuzz fuzz-smoke ts-test
 
 help: ## list the targets
@@ -53,6 +53,9 @@ build-native: ## release build of authz and bootstrap for this machine
 
 build: ## the Lambda zip (arm64, provided.al2023) at dist/bootstrap-arm64.zip
 	@bash scripts/build-lambda.sh arm64
+
+release: ## both Lambda zips, SHA256SUMS, SBOMs and modules/authorizer/release.json (docs/release.md)
+	@bash scripts/release.sh
 
 policy-layer: build-native ## the baked-policy layer zip: make policy-layer POLICY=policy.json [OUT=dist/policy-layer.zip]
 	@bash scripts/build-policy-layer.sh "$(POLICY)" $(OUT)

@@ -60,8 +60,9 @@ module "authorizer" {
   baked_policy_json = var.baked_policy_json
   policy_layer      = var.policy_layer
 
-  # The default zip (dist/bootstrap-<architecture>.zip) is chosen in modules/authorizer.
+  # The default zip (the pinned release, else dist/ of a checkout) is chosen in modules/authorizer.
   artifact = var.authorizer_artifact
+  runtime  = var.authorizer_runtime
 
   architecture         = var.authorizer.architecture
   memory_mb            = var.authorizer.memory_mb
@@ -144,6 +145,7 @@ module "rest_api" {
     result_ttl_seconds = var.authorizer.result_ttl_seconds
   }
 
-  access_logs = var.access_logs
-  tags        = local.tags
+  access_logs          = var.access_logs
+  rest_account_logging = var.rest_account_logging
+  tags                 = local.tags
 }

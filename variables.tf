@@ -69,6 +69,12 @@ variable "access_logs" {
   default     = {}
 }
 
+variable "rest_account_logging" {
+  description = "REST only, with access logs on: whether the account's API Gateway CloudWatch Logs role (an account and region setting a fresh account lacks) `existing`ly is set, or this module should `create` it. Null is refused for a REST API with access logs, so the choice is explicit. Details: `rest_account_logging` in modules/rest-api/README.md."
+  type        = string
+  default     = null
+}
+
 variable "tags" {
   description = "Tags applied to every resource the module creates (e.g. team and cost centre for cost allocation); keys must not start with \"aws:\"."
   type        = map(string)
@@ -123,12 +129,23 @@ variable "authorizer" {
   nullable = false
 }
 
+variable "authorizer_runtime" {
+  description = "Which build of the authorizer runs: `rust` (default, provided.al2023) or `nodejs22.x` (the TypeScript build, baked policy only: it cannot follow policy_stream). The zip of either comes from `authorizer_artifact`. Rules: `runtime` in modules/authorizer/README.md."
+  type        = string
+  default     = "rust"
+  nullable    = false
+}
+
 variable "authorizer_artifact" {
   description = <<-EOT
-    Where the authorizer's `bootstrap` zip comes from. Default: `dist/bootstrap-<architecture>.zip`
-    in this module, built by `make build`. Or `zip_path` to another local zip, or an S3 object
-    (`s3_bucket`, `s3_key`, optional `s3_object_version`, and `source_code_hash` = base64 SHA-256
-    of the zip so a new artifact redeploys). Type and rules: `artifact` in modules/authorizer/README.md.
+    Where the authorizer's `bootstrap` zip comes from. Default: the release this module version
+    pins (modules/authorizer/release.json: versioned S3 key and hash) in the platform team's
+    release bucket, whose name the manifest carries or `release_bucket` gives (`{region}` is
+    replaced by the function's region). Or `zip_path` to a zip of your own, or an S3 object of
+    your own (`s3_bucket`, `s3_key`, and `s3_object_version` or `source_code_hash` = base64
+    SHA-256 of the zip, so a new artifact redeploys). In a checkout without a release,
+    `dist/bootstrap-<architecture>.zip` (`make build`). Type and rules: `artifact` in
+    modules/authorizer/README.md; the release steps: docs/release.md.
   EOT
   type        = any
   default     = {}
@@ -174,5 +191,12 @@ variable "policy_stream" {
   validation {
     condition     = var.policy_stream == null || !(try(var.policy_stream.lookup_brokers, false) && try(var.policy_stream.bootstrap_brokers, null) != null)
     error_message = "policy_stream takes bootstrap_brokers or lookup_brokers = true, not both."
+  }
+
+  validation {
+    condition = var.policy_stream == null || (
+      try(var.policy_stream.bootstrap_brokers, null) != null || try(var.policy_stream.lookup_brokers, false) || length(coalesce(try(var.policy_stream.security_group_ids, null), [])) > 0
+    )
+    error_message = "policy_stream needs bootstrap_brokers (or lookup_brokers = true): without them the function calls the MSK API (GetBootstrapBrokers) over HTTPS at run time, which the security group the module creates does not allow. Or pass security_group_ids of your own that reach the MSK API (a VPC endpoint or NAT)."
   }
 }

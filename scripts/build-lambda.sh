@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Builds the Lambda deployment zip for the provided.al2023 runtime:
-#   scripts/build-lambda.sh [arm64|x86_64] [--smoke]
-# -> dist/bootstrap-<arch>.zip with the `bootstrap` binary at the zip root.
+#   scripts/build-lambda.sh [arm64|x86_64] [--smoke] [--out DIR]
+# -> DIR/bootstrap-<arch>.zip (default DIR: dist/) with the `bootstrap` binary at the zip root.
+# Reproducible: source paths are remapped (--remap-path-prefix), SOURCE_DATE_EPOCH is fixed
+# (vendored OpenSSL embeds a build date otherwise), and the zip has one entry
+# with a fixed mtime, mode and compression, so the same commit gives the same zip hash.
 # Cross-compiles with cargo-lambda (zig as the linker), in the same CARGO_TARGET_DIR as the
 # native build, so dependencies compiled for one target are kept for the next run.
 # --smoke runs the built binary (arm64 under qemu-user) and checks it starts and stops
@@ -13,14 +16,41 @@ REPO_ROOT="$TG_ROOT"
 
 arch=arm64
 smoke=no
-for arg in "$@"; do
-  case "$arg" in
+dist="$REPO_ROOT/dist"
+while [ $# -gt 0 ]; do
+  case "$1" in
     arm64|aarch64) arch=arm64 ;;
     x86_64|x86-64|amd64) arch=x86_64 ;;
+    nodejs22.x|nodejs) arch=nodejs22.x ;;
     --smoke) smoke=yes ;;
-    *) echo "usage: $0 [arm64|x86_64] [--smoke]" >&2; exit 2 ;;
+    --out) dist="${2:?--out needs a directory}"; shift ;;
+    *) echo "usage: $0 [arm64|x86_64|nodejs22.x] [--smoke] [--out DIR]" >&2; exit 2 ;;
   esac
+  shift
 done
+mkdir -p "$dist"
+dist="$(cd "$dist" && pwd)"
+
+# nodejs22.x: the TypeScript build's bundle, authorizer-ts/dist as it stands (its own build,
+# `npm run build` or `make ts-test`, makes it), every file at the zip root in name order.
+if [ "$arch" = nodejs22.x ]; then
+  ts_dist="$REPO_ROOT/authorizer-ts/dist"
+  [ -f "$ts_dist/handler.mjs" ] || die "$ts_dist/handler.mjs missing: build the TypeScript authorizer first (make ts-test, or npm ci && npm run build in authorizer-ts)"
+  zip_path="$dist/authorizer-nodejs22.x.zip"
+  mapfile -t entries < <(cd "$ts_dist" && find . -type f | sed 's|^\./||' | LC_ALL=C sort)
+  python3 "$REPO_ROOT/scripts/deterministic-zip.py" "$zip_path" $(for e in "${entries[@]}"; do printf '%s=%s ' "$e" "$ts_dist/$e"; done)
+  echo "build-lambda: zip $zip_path: ${#entries[@]} files, $(stat -c %s "$zip_path") bytes"
+  if [ "$smoke" = yes ]; then
+    node_bin="$(command -v node || true)"
+    [ -x "$CACHE_DIR/node-current/bin/node" ] && node_bin="$CACHE_DIR/node-current/bin/node"
+    [ -n "$node_bin" ] || die "no node for the smoke test (scripts/tools-node.sh)"
+    tmp="$(mktemp -d)"
+    unzip -q "$zip_path" -d "$tmp"
+    (cd "$tmp" && "$node_bin" -e 'import("./handler.mjs").then((m) => { if (typeof m.handler !== "function") { console.error("no handler export"); process.exit(1); } console.log("build-lambda: smoke ok: handler.mjs exports handler"); })')
+    rm -rf "$tmp"
+  fi
+  exit 0
+fi
 
 flag=--arm64
 [ "$arch" = x86_64 ] && flag=--x86-64
@@ -36,6 +66,15 @@ bash "$REPO_ROOT/scripts/tools-lambda.sh"
 # C_INCLUDE_PATH must not be in cargo-lambda's own environment: cargo-lambda 1.9.2 panics
 # at start when it names an existing directory ("range start index 18446744073709551615
 # out of range"), and the Makefile exports it for the native build.
+# Paths that would otherwise end up in panic locations and debug strings: the checkout,
+# the cargo registry, the toolchain and the target dir all map to fixed names.
+cargo_home="${CARGO_HOME:-$HOME/.cargo}"
+rustup_home="${RUSTUP_HOME:-$HOME/.rustup}"
+export RUSTFLAGS="--remap-path-prefix=$REPO_ROOT=/build/team-gateway --remap-path-prefix=$cargo_home=/cargo --remap-path-prefix=$rustup_home=/rustup --remap-path-prefix=$CARGO_TARGET_DIR=/target"
+# A constant, not the commit time: build scripts do not rerun when it changes, so a
+# moving value would leave a warm build with a stale date and a clean one with another.
+SOURCE_DATE_EPOCH=946684800
+export SOURCE_DATE_EPOCH
 start=$SECONDS
 # cargo-lambda moves the binary out of target/<triple>/release into --lambda-dir; one
 # directory per arch keeps an arm64 and an x86_64 build from replacing each other.
@@ -48,18 +87,13 @@ build_s=$((SECONDS - start))
 bin="$lambda_dir/bootstrap/bootstrap"
 [ -x "$bin" ] || { echo "build-lambda: $bin was not produced" >&2; exit 1; }
 
-# A fixed mtime and no extra attributes: the same binary gives the same zip (and the same
-# source_code_hash in Terraform). Mode 755 is kept: Lambda executes `bootstrap` as is.
-dist="$REPO_ROOT/dist"
+# One entry, a fixed mtime (independent of the time zone, unlike zip(1)'s DOS time), mode
+# 755 (Lambda executes `bootstrap` as is) and fixed compression: the same binary gives the
+# same zip, and so the same source_code_hash in Terraform.
 zip_path="$dist/bootstrap-$arch.zip"
 stage="$(mktemp -d)"
 trap 'rm -rf "$stage"' EXIT
-cp "$bin" "$stage/bootstrap"
-chmod 0755 "$stage/bootstrap"
-touch -d '2000-01-01 00:00:00 UTC' "$stage/bootstrap"
-mkdir -p "$dist"
-rm -f "$zip_path"
-(cd "$stage" && zip -q -X -9 "$zip_path" bootstrap)
+python3 "$REPO_ROOT/scripts/deterministic-zip.py" "$zip_path" "bootstrap=$bin:755"
 
 size() { stat -c %s "$1"; }
 mib() { awk -v b="$1" 'BEGIN { printf "%.1f MiB", b / 1048576 }'; }
@@ -70,11 +104,9 @@ echo "build-lambda: zip    $zip_path: $(size "$zip_path") bytes ($(mib "$(size "
 if [ "$smoke" = yes ]; then
   runner=()
   if [ "$arch" = arm64 ] && [ "$(uname -m)" != aarch64 ]; then
-    if ! have qemu-aarch64 || [ ! -d /usr/aarch64-linux-gnu ]; then
-      log "installing qemu-user and libc6-arm64-cross for the smoke test (Debian packages)"
-      apt-get update -qq && apt-get install -y -qq qemu-user libc6-arm64-cross >/dev/null
-    fi
-    # The arm64 glibc from libc6-arm64-cross stands in for the runtime's.
+    # scripts/tools-lambda.sh installed qemu-user and libc6-arm64-cross; the arm64 glibc
+    # from libc6-arm64-cross stands in for the runtime's.
+    have qemu-aarch64 && [ -d /usr/aarch64-linux-gnu ] || die "qemu-aarch64 or /usr/aarch64-linux-gnu missing (bash scripts/tools-lambda.sh)"
     runner=(qemu-aarch64 -L /usr/aarch64-linux-gnu)
   fi
   # Run the binary from the zip, in an empty environment: it must get far enough to look

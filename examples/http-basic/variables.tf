@@ -23,7 +23,7 @@ variable "policy_layer_zip" {
 }
 
 variable "authorizer_zip" {
-  description = "The authorizer's bootstrap zip; null uses the module's dist/bootstrap-arm64.zip (make build)."
+  description = "A bootstrap zip of your own; null deploys the release the module version pins (modules/authorizer/release.json), or in a checkout without one dist/bootstrap-arm64.zip (make build)."
   type        = string
   default     = null
 }

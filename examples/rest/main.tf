@@ -32,6 +32,9 @@ module "gateway" {
 
   throttling = { burst_limit = 200, rate_limit = 100 }
 
+  # REST access logs need the account's API Gateway CloudWatch Logs role (see README).
+  rest_account_logging = var.rest_account_logging
+
   baked_policy_json   = file("${path.module}/policy/orders-baked.json")
   policy_layer        = { zip_path = var.policy_layer_zip }
   authorizer_artifact = { zip_path = var.authorizer_zip }

@@ -1,4 +1,5 @@
-# The authorizer function: provided.al2023 `bootstrap`, the baked policy as a layer at
+# The authorizer function: provided.al2023 `bootstrap` (or the TypeScript build on
+# nodejs22.x, authorizer_runtime), the baked policy as a layer at
 # /opt/gateway-policy.json, a least-privilege role and a log group with retention.
 # The API modules create the aws_lambda_permission scoped to their own authorizer.
 
@@ -12,17 +13,45 @@ module "inputs" {
 }
 
 data "aws_partition" "current" {}
-data "aws_region" "current" {}
 data "aws_caller_identity" "current" {}
 
 locals {
   function_name = "${var.name}-authorizer"
   partition     = data.aws_partition.current.partition
-  region        = data.aws_region.current.name
-  account_id    = data.aws_caller_identity.current.account_id
+  # The region of the function's own log group: data.aws_region's `name` is deprecated in
+  # provider 6.x and its replacement `region` does not exist in 5.x.
+  region     = split(":", aws_cloudwatch_log_group.this.arn)[3]
+  account_id = data.aws_caller_identity.current.account_id
 
-  artifact_from_s3 = var.artifact.s3_bucket != null
-  artifact_zip     = coalesce(var.artifact.zip_path, "${path.module}/../../dist/bootstrap-${var.architecture}.zip")
+  # Where the code comes from, first match: the team's zip_path, the team's S3 object, the
+  # release this module version pins (release.json: bucket pattern, key prefix, hash), or
+  # the zip `make build` leaves in a checkout.
+  # The released zip of each runtime: one per architecture for the Rust binary, one for
+  # the JavaScript bundle (architecture-independent).
+  is_rust        = var.runtime == "rust"
+  lambda_runtime = local.is_rust ? "provided.al2023" : var.runtime
+  handler        = local.is_rust ? "bootstrap" : "handler.handler"
+  zip_name       = local.is_rust ? "bootstrap-${var.architecture}.zip" : "authorizer-${var.runtime}.zip"
+  release_slot   = local.is_rust ? var.architecture : var.runtime
+
+  release        = jsondecode(coalesce(var.release_manifest_json, file("${path.module}/release.json")))
+  release_hash   = try(local.release.source_code_hash[local.release_slot], null)
+  release_bucket = try(coalesce(var.artifact.release_bucket, local.release.bucket), null)
+  own_zip        = var.artifact.zip_path != null
+  own_s3         = var.artifact.s3_bucket != null
+  use_release    = !local.own_zip && !local.own_s3 && local.release_hash != null && local.release_bucket != null
+  use_zip        = !local.own_s3 && !local.use_release
+  artifact_zip   = coalesce(var.artifact.zip_path, "${path.module}/../../dist/${local.zip_name}")
+  artifact = {
+    source            = local.own_zip ? "zip_path" : local.own_s3 ? "s3" : local.use_release ? "release" : "dist"
+    version           = local.use_release ? try(tostring(local.release.version), null) : null
+    s3_bucket         = local.own_s3 ? var.artifact.s3_bucket : local.use_release ? replace(local.release_bucket, "{region}", local.region) : null
+    s3_key            = local.own_s3 ? var.artifact.s3_key : local.use_release ? "${local.release.s3_key_prefix}${local.zip_name}" : null
+    s3_object_version = local.own_s3 ? var.artifact.s3_object_version : null
+    source_code_hash = (local.own_s3 ? var.artifact.source_code_hash : local.use_release ? local.release_hash
+      : fileexists(local.artifact_zip) ? filebase64sha256(local.artifact_zip) : null
+    )
+  }
 
   policy            = jsondecode(var.baked_policy_json)
   policy_revision   = try(tostring(local.policy.revision), "none")
@@ -79,6 +108,13 @@ locals {
           Resource = ["*"]
         },
       ] : [],
+      var.tracing_mode == "Active" ? [{
+        # X-Ray's write calls have no resource-level permissions: "*" is the only value.
+        Sid      = "WriteTraces"
+        Effect   = "Allow"
+        Action   = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"]
+        Resource = ["*"]
+      }] : [],
     )
   }
 
@@ -133,7 +169,7 @@ resource "aws_lambda_layer_version" "policy" {
   s3_key                   = var.policy_layer.s3_key
   s3_object_version        = var.policy_layer.s3_object_version
   source_code_hash         = var.policy_layer.zip_path == null ? null : filebase64sha256(var.policy_layer.zip_path)
-  compatible_runtimes      = ["provided.al2023"]
+  compatible_runtimes      = [local.lambda_runtime]
   compatible_architectures = [var.architecture]
 
   lifecycle {
@@ -156,19 +192,19 @@ resource "aws_lambda_function" "this" {
   function_name = local.function_name
   description   = "Gateway authorizer for API ${var.api_id}"
   role          = aws_iam_role.this.arn
-  runtime       = "provided.al2023"
-  handler       = "bootstrap"
+  runtime       = local.lambda_runtime
+  handler       = local.handler
   architectures = [var.architecture]
   memory_size   = var.memory_mb
   timeout       = var.timeout_s
   layers        = [aws_lambda_layer_version.policy.arn]
   kms_key_arn   = var.kms_key_arn
 
-  filename          = local.artifact_from_s3 ? null : local.artifact_zip
-  s3_bucket         = var.artifact.s3_bucket
-  s3_key            = var.artifact.s3_key
-  s3_object_version = var.artifact.s3_object_version
-  source_code_hash  = local.artifact_from_s3 ? var.artifact.source_code_hash : filebase64sha256(local.artifact_zip)
+  filename          = local.use_zip ? local.artifact_zip : null
+  s3_bucket         = local.artifact.s3_bucket
+  s3_key            = local.artifact.s3_key
+  s3_object_version = local.artifact.s3_object_version
+  source_code_hash  = local.artifact.source_code_hash
 
   reserved_concurrent_executions = var.reserved_concurrency
 
@@ -189,6 +225,18 @@ resource "aws_lambda_function" "this" {
   }
 
   tags = var.tags
+
+  lifecycle {
+    precondition {
+      condition     = local.is_rust || var.policy_stream == null
+      error_message = "authorizer_runtime = \"${var.runtime}\" follows no policy stream (the TypeScript build has no Kafka consumer yet): use authorizer_runtime = \"rust\" with policy_stream, or drop policy_stream to serve the baked policy only."
+    }
+
+    precondition {
+      condition     = !local.use_zip || fileexists(local.artifact_zip)
+      error_message = "No authorizer zip: ${local.artifact_zip} does not exist, and ${local.release_hash == null ? "this module version pins no released authorizer for ${local.release_slot} (modules/authorizer/release.json)" : "no release bucket is named (artifact.release_bucket, or `bucket` in release.json)"}. Set artifact.release_bucket to the platform team's release bucket (\"name-{region}\"), artifact.zip_path to a zip you built (make build), or artifact.s3_bucket + s3_key + source_code_hash."
+    }
+  }
 
   depends_on = [aws_cloudwatch_log_group.this, aws_iam_role_policy.this]
 }

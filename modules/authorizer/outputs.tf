@@ -47,3 +47,8 @@ output "role_policy_json" {
   description = "The function role's own policy (logs, and ENI rights when in a VPC)."
   value       = jsonencode(local.role_policy)
 }
+
+output "artifact" {
+  description = "Where the function's code comes from: `source` (zip_path, s3, release or dist), the release `version`, `s3_bucket`, `s3_key`, `s3_object_version` and `source_code_hash`."
+  value       = local.artifact
+}

@@ -59,11 +59,14 @@ variable "policy_layer" {
 
 variable "artifact" {
   description = <<-EOT
-    Where the authorizer's `bootstrap` zip comes from: `zip_path` (default: `dist/bootstrap-<architecture>.zip`
-    at the repository root, built by `make build`) or an S3 object (`s3_bucket`, `s3_key`, optional
-    `s3_object_version`). `source_code_hash` overrides the hash used to detect a new S3 artifact.
+    Where the authorizer's `bootstrap` zip comes from, first match: `zip_path` (a zip of your own);
+    an S3 object of your own (`s3_bucket`, `s3_key`, and `s3_object_version` or `source_code_hash`);
+    the release this module version pins (`release.json`: S3 key and hash) in the platform team's
+    release bucket, `release_bucket` (a name, `{region}` replaced by the function's region; default:
+    the `bucket` of release.json); last, `dist/bootstrap-<architecture>.zip` of a checkout (`make build`).
   EOT
   type = object({
+    release_bucket    = optional(string)
     zip_path          = optional(string)
     s3_bucket         = optional(string)
     s3_key            = optional(string)
@@ -79,6 +82,11 @@ variable "artifact" {
   }
 
   validation {
+    condition     = var.artifact.release_bucket == null || can(regex("^[a-z0-9][a-z0-9.{}-]{1,61}[a-z0-9}]$", coalesce(var.artifact.release_bucket, "x")))
+    error_message = "artifact.release_bucket must be an S3 bucket name, with {region} where the region goes (e.g. \"acme-gateway-artifacts-{region}\")."
+  }
+
+  validation {
     condition     = (var.artifact.s3_bucket == null) == (var.artifact.s3_key == null)
     error_message = "artifact.s3_bucket and artifact.s3_key go together."
   }
@@ -87,10 +95,38 @@ variable "artifact" {
     condition     = var.artifact.zip_path == null || endswith(coalesce(var.artifact.zip_path, "x.zip"), ".zip")
     error_message = "artifact.zip_path must name a .zip file."
   }
+
+  validation {
+    condition     = var.artifact.s3_bucket == null || var.artifact.s3_object_version != null || var.artifact.source_code_hash != null
+    error_message = "An S3 artifact needs s3_object_version or source_code_hash (base64 SHA-256 of the zip, `openssl dgst -sha256 -binary bootstrap.zip | base64`): without either, a new zip at the same key never redeploys the function."
+  }
+}
+
+variable "release_manifest_json" {
+  description = "The release manifest (`version`, `bucket`, `s3_key_prefix`, `source_code_hash` per architecture, as `make release` writes it); null: this module version's own release.json."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.release_manifest_json == null || can(jsondecode(coalesce(var.release_manifest_json, "{}")).s3_key_prefix)
+    error_message = "release_manifest_json must be a JSON object with at least s3_key_prefix (the file `make release` writes)."
+  }
+}
+
+variable "runtime" {
+  description = "Which build of the authorizer runs: `rust` (default: the `bootstrap` binary on provided.al2023) or `nodejs22.x` (the TypeScript build's bundle from authorizer-ts/dist, handler `handler.handler`; baked policy only, no policy stream)."
+  type        = string
+  default     = "rust"
+  nullable    = false
+
+  validation {
+    condition     = contains(["rust", "nodejs22.x"], var.runtime)
+    error_message = "authorizer_runtime must be \"rust\" or \"nodejs22.x\"."
+  }
 }
 
 variable "architecture" {
-  description = "Instruction set of the function: `arm64` (default) or `x86_64`; selects `dist/bootstrap-<architecture>.zip`."
+  description = "Instruction set of the function: `arm64` (default) or `x86_64`; selects the Rust build's zip (`bootstrap-<architecture>.zip`)."
   type        = string
   default     = "arm64"
   nullable    = false
@@ -180,14 +216,14 @@ variable "kms_key_arn" {
 }
 
 variable "reserved_concurrency" {
-  description = "Reserved concurrent executions of the function; -1 leaves it unreserved."
+  description = "Reserved concurrent executions of the function; -1 leaves it unreserved. 0 is refused: it stops the function from running, so every protected route fails."
   type        = number
   default     = -1
   nullable    = false
 
   validation {
-    condition     = var.reserved_concurrency >= -1 && floor(var.reserved_concurrency) == var.reserved_concurrency
-    error_message = "reserved_concurrency must be -1 (unreserved) or a whole number, 0 or more."
+    condition     = (var.reserved_concurrency == -1 || var.reserved_concurrency >= 1) && floor(var.reserved_concurrency) == var.reserved_concurrency
+    error_message = "reserved_concurrency must be -1 (unreserved) or a whole number, 1 or more: 0 means the authorizer never runs and every protected route fails."
   }
 }
 

@@ -36,7 +36,7 @@ locals {
     "$context.routeKey",
   ]
 
-  lambda_routes = { for k, r in local.routes : k => r if r.integration.type == "lambda" }
+  lambda_functions = toset([for r in local.routes : r.integration.uri if r.integration.type == "lambda"])
 
   access_log_format = coalesce(local.access_logs.format, jsonencode({
     requestId          = "$context.requestId"
@@ -116,14 +116,16 @@ resource "aws_apigatewayv2_route" "this" {
   authorizer_id      = each.value.public ? null : aws_apigatewayv2_authorizer.this.id
 }
 
+# One permission per integrated function, for any route of this API: one per route would
+# grow the function's resource policy toward its 20 KB limit.
 resource "aws_lambda_permission" "integration" {
-  for_each = local.lambda_routes
+  for_each = local.lambda_functions
 
   statement_id  = "AllowApiGateway-${aws_apigatewayv2_api.this.id}-${substr(sha1(each.key), 0, 12)}"
   action        = "lambda:InvokeFunction"
-  function_name = each.value.integration.uri
+  function_name = each.key
   principal     = "apigateway.amazonaws.com"
-  source_arn    = "${aws_apigatewayv2_api.this.execution_arn}/*/${each.value.method == "ANY" ? "*" : each.value.method}${replace(each.value.path, "/\\{[^}]+\\}/", "*")}"
+  source_arn    = "${aws_apigatewayv2_api.this.execution_arn}/*/*"
 }
 
 resource "aws_cloudwatch_log_group" "access" {

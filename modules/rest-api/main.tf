@@ -55,7 +55,7 @@ locals {
     "context.resourcePath",
   ])
 
-  lambda_routes = { for k, r in local.routes : k => r if r.integration.type == "lambda" }
+  lambda_functions = toset([for r in local.routes : r.integration.uri if r.integration.type == "lambda"])
 
   access_log_format = coalesce(local.access_logs.format, jsonencode({
     requestId          = "$context.requestId"
@@ -174,14 +174,16 @@ resource "aws_api_gateway_integration" "this" {
   timeout_milliseconds = each.value.timeout_ms
 }
 
+# One permission per integrated function, for any route of this API: one per route would
+# grow the function's resource policy toward its 20 KB limit.
 resource "aws_lambda_permission" "integration" {
-  for_each = local.lambda_routes
+  for_each = local.lambda_functions
 
   statement_id  = "AllowApiGateway-${aws_api_gateway_rest_api.this.id}-${substr(sha1(each.key), 0, 12)}"
   action        = "lambda:InvokeFunction"
-  function_name = each.value.integration.uri
+  function_name = each.key
   principal     = "apigateway.amazonaws.com"
-  source_arn    = "${aws_api_gateway_rest_api.this.execution_arn}/*/${each.value.method == "ANY" ? "*" : each.value.method}${replace(each.value.path, "/\\{[^}]+\\}/", "*")}"
+  source_arn    = "${aws_api_gateway_rest_api.this.execution_arn}/*/*"
 }
 
 resource "aws_api_gateway_deployment" "this" {
@@ -219,6 +221,34 @@ resource "aws_cloudwatch_log_group" "access" {
   tags              = var.tags
 }
 
+# The account-wide CloudWatch Logs role REST access logs need (rest_account_logging = create).
+data "aws_partition" "current" {}
+
+resource "aws_iam_role" "cloudwatch" {
+  count = local.access_logs.enabled && var.rest_account_logging == "create" ? 1 : 0
+
+  name = "${var.name}-apigw-cloudwatch"
+  assume_role_policy = jsonencode({
+    Version   = "2012-10-17"
+    Statement = [{ Effect = "Allow", Action = "sts:AssumeRole", Principal = { Service = "apigateway.amazonaws.com" } }]
+  })
+  tags = var.tags
+}
+
+resource "aws_iam_role_policy_attachment" "cloudwatch" {
+  count = length(aws_iam_role.cloudwatch)
+
+  role       = aws_iam_role.cloudwatch[0].name
+  policy_arn = "arn:${data.aws_partition.current.partition}:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs"
+}
+
+resource "aws_api_gateway_account" "this" {
+  count = length(aws_iam_role.cloudwatch)
+
+  cloudwatch_role_arn = aws_iam_role.cloudwatch[0].arn
+  depends_on          = [aws_iam_role_policy_attachment.cloudwatch]
+}
+
 resource "aws_api_gateway_stage" "this" {
   # checkov:skip=CKV_AWS_120:Response caching would cache authorized responses across callers; the gateway leaves caching to backends.
   # checkov:skip=CKV2_AWS_29:A WAF web ACL is an account-level choice; associate one with the stage ARN output.
@@ -238,6 +268,15 @@ resource "aws_api_gateway_stage" "this" {
       format          = local.access_log_format
     }
   }
+
+  lifecycle {
+    precondition {
+      condition     = !local.access_logs.enabled || var.rest_account_logging != null
+      error_message = "REST access logs need the account's API Gateway CloudWatch Logs role, which a fresh account lacks: set rest_account_logging = \"existing\" (the account has one) or \"create\" (this module sets it), or access_logs = { enabled = false }."
+    }
+  }
+
+  depends_on = [aws_api_gateway_account.this]
 }
 
 resource "aws_api_gateway_method_settings" "all" {
@@ -263,7 +302,8 @@ resource "aws_api_gateway_method_settings" "route" {
 
   rest_api_id = aws_api_gateway_rest_api.this.id
   stage_name  = aws_api_gateway_stage.this.stage_name
-  method_path = "${trimprefix(each.value.path, "/")}/${each.value.method == "ANY" ? "*" : each.value.method}"
+  # API Gateway's method-settings key: the resource path with every "/" escaped as "~1".
+  method_path = "${replace(each.value.path, "/", "~1")}/${each.value.method == "ANY" ? "*" : each.value.method}"
 
   settings {
     metrics_enabled        = true

@@ -14,6 +14,18 @@ variable "routes" {
     condition     = alltrue([for k, _ in var.routes : length(compact(split("/", try(split(" ", k)[1], "")))) <= 6])
     error_message = "A REST API route path may have at most 6 segments."
   }
+
+  # In a REST API a path variable is a resource: one level holds at most one of them, so
+  # "/orders/{id}" and "/orders/{orderId}/items" would be two siblings, which API Gateway
+  # rejects ("A sibling ({id}) of this resource already has a variable path part").
+  validation {
+    condition = alltrue([for parent, parts in {
+      for p in distinct(flatten([for k, _ in var.routes : [
+        for i in range(1, length(compact(split("/", try(split(" ", k)[1], "")))) + 1) : join("/", slice(compact(split("/", try(split(" ", k)[1], ""))), 0, i))
+      ]])) : join("/", slice(split("/", p), 0, length(split("/", p)) - 1)) => reverse(split("/", p))[0]... if startswith(reverse(split("/", p))[0], "{")
+    } : length(distinct(parts)) <= 1])
+    error_message = "REST API routes use different path variable names at the same level (e.g. /orders/{id} and /orders/{orderId}/items): API Gateway allows one variable per level. Use one name at each level in every route."
+  }
 }
 
 variable "authorizer" {
@@ -41,6 +53,24 @@ variable "endpoint_type" {
   validation {
     condition     = contains(["REGIONAL", "EDGE"], var.endpoint_type)
     error_message = "endpoint_type must be \"REGIONAL\" or \"EDGE\"."
+  }
+}
+
+variable "rest_account_logging" {
+  description = <<-EOT
+    REST access logs (on by default) need the API Gateway account setting "CloudWatch log role
+    ARN", once per account and region; a fresh account has none and the stage fails to deploy.
+    `existing`: the account has it (set by the platform team). `create`: this module creates
+    the role (AmazonAPIGatewayPushToCloudWatchLogs) and sets it (`aws_api_gateway_account`, an
+    account-wide setting: let one gateway per account and region manage it). Null: refused
+    while access logs are on, so the choice is explicit.
+  EOT
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.rest_account_logging == null || contains(["existing", "create"], coalesce(var.rest_account_logging, "existing"))
+    error_message = "rest_account_logging must be \"existing\" or \"create\"."
   }
 }
 

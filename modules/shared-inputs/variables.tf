@@ -59,6 +59,11 @@ variable "routes" {
   }
 
   validation {
+    condition     = var.routes == null ? true : alltrue([for k, _ in var.routes : !strcontains(k, "+}/")])
+    error_message = "A greedy path variable ({name+}) must be the last segment of a route path: API Gateway rejects e.g. \"GET /{proxy+}/tail\"; use \"GET /{proxy+}\" and route the tail in the backend."
+  }
+
+  validation {
     condition     = var.routes == null ? true : alltrue([for _, r in var.routes : contains(["http_proxy", "lambda"], r.integration.type)])
     error_message = "Every route's integration.type must be \"http_proxy\" or \"lambda\"."
   }

@@ -11,6 +11,7 @@ mod files;
 mod fleet_cmd;
 mod gateway;
 mod keys_cmds;
+mod layer_cmd;
 mod policy_cmds;
 mod stream_cmds;
 
@@ -53,6 +54,8 @@ enum Command {
     /// One row per gateway from the status topic: revision, stale, NACKs, versions; exits 1
     /// unless every live gateway is reconciled.
     Fleet(fleet_cmd::FleetArgs),
+    /// Validate a policy and write its Lambda layer zip, byte-for-byte reproducible.
+    Layer(layer_cmd::LayerArgs),
     /// Manage the policy topic.
     #[command(subcommand)]
     Topic(stream_cmds::TopicCommand),
@@ -72,6 +75,7 @@ fn main() -> ExitCode {
         Command::Topic(cmd) => stream_cmds::topic_cmd(cmd),
         Command::Gateway(args) => gateway::gateway_cmd(args),
         Command::Fleet(args) => fleet_cmd::fleet_cmd(args),
+        Command::Layer(args) => layer_cmd::layer_cmd(args),
     };
     match result {
         Ok(code) => code,
