@@ -86,6 +86,8 @@ module "authorizer" {
     brokers                = local.brokers
     group_prefix           = local.group_prefix
     tombstone_retention_ms = local.stream.tombstone_retention_ms
+    checkpoint_max_age_s   = local.stream.checkpoint_max_age_s
+    status_topic           = module.msk_access[0].status_topic
   }
 
   tags = local.tags

@@ -168,7 +168,8 @@ variable "policy_stream" {
     - `cross_account` (null: the cluster ARN's account differs from ours) and
       `create_vpc_connection`: multi-VPC private connectivity, TCP 14001-14100;
     - `group_prefix` (default "gateway-authz-<name>"), `tombstone_retention_ms` (the topic's
-      delete.retention.ms).
+      delete.retention.ms), `checkpoint_max_age_s` (signed mode: the oldest checkpoint that lets the
+      stream be served, default 86400; docs/policy-events.md).
     Each is the modules/msk-access input of the same name (`tombstone_retention_ms`: of
     modules/authorizer's `policy_stream`); their READMEs have the defaults and rules.
   EOT
@@ -185,6 +186,7 @@ variable "policy_stream" {
     create_vpc_connection  = optional(bool)
     group_prefix           = optional(string)
     tombstone_retention_ms = optional(number)
+    checkpoint_max_age_s   = optional(number)
   })
   default = null
 

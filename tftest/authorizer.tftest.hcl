@@ -120,6 +120,8 @@ run "function_in_a_vpc_with_a_policy_stream" {
       aws_lambda_function.this.environment[0].variables["AUTHZ_KAFKA_AUTH"] == "msk-iam" &&
       aws_lambda_function.this.environment[0].variables["AUTHZ_KAFKA_GROUP_PREFIX"] == "gateway-authz-orders" &&
       aws_lambda_function.this.environment[0].variables["AUTHZ_TOMBSTONE_RETENTION_MS"] == "86400000" &&
+      aws_lambda_function.this.environment[0].variables["AUTHZ_CHECKPOINT_MAX_AGE_S"] == "86400" &&
+      !contains(keys(aws_lambda_function.this.environment[0].variables), "AUTHZ_STATUS_TOPIC") &&
       aws_lambda_function.this.environment[0].variables["AUTHZ_MSK_CLUSTER_ARN"] == var.policy_stream.cluster_arn
     )
     error_message = "A policy stream adds the AUTHZ_KAFKA_* settings the authorizer documents."
@@ -142,6 +144,59 @@ run "function_in_a_vpc_with_a_policy_stream" {
     condition     = contains(flatten([for s in jsondecode(aws_iam_role_policy.this.policy).Statement : flatten([s.Resource]) if s.Sid == "CreateEniInOwnSubnets"]), "arn:aws:ec2:eu-west-1:123456789012:subnet/subnet-0123456789abcdef0")
     error_message = "ENI creation is scoped to the function's own subnets."
   }
+}
+
+run "policy_stream_reports_status_and_bounds_checkpoint_age" {
+  command = apply
+
+  module {
+    source = "./modules/authorizer"
+  }
+
+  variables {
+    vpc_config = {
+      subnet_ids         = ["subnet-0123456789abcdef0"]
+      security_group_ids = ["sg-0123456789abcdef0"]
+    }
+    policy_stream = {
+      cluster_arn          = "arn:aws:kafka:eu-west-1:123456789012:cluster/platform/0a1b2c3d-4e5f-6789-abcd-ef0123456789-3"
+      topic                = "gateway-policy.v1"
+      brokers              = "b-1.platform:9098"
+      group_prefix         = "gateway-authz-orders"
+      checkpoint_max_age_s = 3600
+      status_topic         = "gateway-status.v1"
+    }
+  }
+
+  assert {
+    condition = (
+      aws_lambda_function.this.environment[0].variables["AUTHZ_CHECKPOINT_MAX_AGE_S"] == "3600" &&
+      aws_lambda_function.this.environment[0].variables["AUTHZ_STATUS_TOPIC"] == "gateway-status.v1" &&
+      aws_lambda_function.this.environment[0].variables["AUTHZ_GATEWAY_NAME"] == "orders" &&
+      aws_lambda_function.this.environment[0].variables["AUTHZ_MODULE_VERSION"] != ""
+    )
+    error_message = "The checkpoint age and the status reporting settings reach the function."
+  }
+}
+
+run "checkpoint_max_age_below_a_minute_is_refused" {
+  command = plan
+
+  module {
+    source = "./modules/authorizer"
+  }
+
+  variables {
+    policy_stream = {
+      cluster_arn          = "arn:aws:kafka:eu-west-1:123456789012:cluster/platform/0a1b2c3d-4e5f-6789-abcd-ef0123456789-3"
+      topic                = "gateway-policy.v1"
+      brokers              = "b-1.platform:9098"
+      group_prefix         = "gateway-authz-orders"
+      checkpoint_max_age_s = 10
+    }
+  }
+
+  expect_failures = [var.policy_stream]
 }
 
 run "baked_policy_must_list_the_api" {

@@ -176,8 +176,16 @@ run "policy_stream_in_the_same_account" {
       "arn:aws:kafka:eu-west-1:123456789012:cluster/platform/0a1b2c3d-4e5f-6789-abcd-ef0123456789-3",
       "arn:aws:kafka:eu-west-1:123456789012:topic/platform/0a1b2c3d-4e5f-6789-abcd-ef0123456789-3/gateway-policy.v1",
       "arn:aws:kafka:eu-west-1:123456789012:group/platform/0a1b2c3d-4e5f-6789-abcd-ef0123456789-3/gateway-authz-orders*",
+      "arn:aws:kafka:eu-west-1:123456789012:topic/platform/0a1b2c3d-4e5f-6789-abcd-ef0123456789-3/gateway-status.v1",
     ])
-    error_message = "The policy-stream grants must be scoped to the cluster, the one topic and the dedicated group prefix."
+    error_message = "The policy-stream grants must be scoped to the cluster, the policy topic (read), the status topic (write) and the dedicated group prefix."
+  }
+
+  assert {
+    condition = toset(flatten([
+      for s in jsondecode(output.iam_policies.policy_stream).Statement : flatten([s.Resource]) if contains(flatten([s.Action]), "kafka-cluster:WriteData")
+    ])) == toset(["arn:aws:kafka:eu-west-1:123456789012:topic/platform/0a1b2c3d-4e5f-6789-abcd-ef0123456789-3/gateway-status.v1"])
+    error_message = "The authorizer may write the status topic only, never the policy topic."
   }
 }
 

@@ -133,8 +133,14 @@ locals {
         AUTHZ_KAFKA_AUTH             = "msk-iam"
         AUTHZ_KAFKA_GROUP_PREFIX     = var.policy_stream.group_prefix
         AUTHZ_TOMBSTONE_RETENTION_MS = tostring(var.policy_stream.tombstone_retention_ms)
+        AUTHZ_CHECKPOINT_MAX_AGE_S   = tostring(var.policy_stream.checkpoint_max_age_s)
       },
       var.policy_stream.brokers == null ? {} : { AUTHZ_KAFKA_BROKERS = var.policy_stream.brokers },
+      var.policy_stream.status_topic == null ? {} : {
+        AUTHZ_STATUS_TOPIC   = var.policy_stream.status_topic
+        AUTHZ_GATEWAY_NAME   = var.name
+        AUTHZ_MODULE_VERSION = local.release.version
+      },
     ),
   )
 }

@@ -263,7 +263,9 @@ variable "policy_stream" {
     The policy topic the function follows (null: baked policy only). `brokers` is the comma-separated
     SASL/IAM bootstrap list when known; without it the function discovers the brokers from
     `cluster_arn` at run time (which needs a route to the MSK API). The module's msk-access
-    submodule grants the matching IAM.
+    submodule grants the matching IAM. `checkpoint_max_age_s`: in signed mode the stream's state
+    is served only after a checkpoint at most this old is verified (docs/policy-events.md);
+    `status_topic`: where the function reports its status (docs/fleet.md; null: no reports).
   EOT
   type = object({
     cluster_arn            = string
@@ -271,8 +273,15 @@ variable "policy_stream" {
     brokers                = optional(string)
     group_prefix           = string
     tombstone_retention_ms = optional(number, 86400000)
+    checkpoint_max_age_s   = optional(number, 86400)
+    status_topic           = optional(string)
   })
   default = null
+
+  validation {
+    condition     = var.policy_stream == null || try(var.policy_stream.checkpoint_max_age_s >= 60 && floor(var.policy_stream.checkpoint_max_age_s) == var.policy_stream.checkpoint_max_age_s, false)
+    error_message = "policy_stream.checkpoint_max_age_s must be a whole number of seconds, at least 60: the longest a replayed older checkpoint may be served; schedule `authz publish` well within it."
+  }
 
   validation {
     condition     = var.policy_stream == null || try(var.policy_stream.tombstone_retention_ms, 0) > 0
