@@ -314,7 +314,8 @@ fn a_publish_is_watched_landing_on_every_gateway_and_the_laggards_are_named() {
     );
     assert!(
         said.contains(
-            "search (123456789012/eu-west-1): 1/1 environment(s) at revision 1; rejected client/"
+            // Signed mode with no fresh checkpoint on the topic: the baked policy, flagged stale.
+            "search (123456789012/eu-west-1): 1/1 environment(s) at revision 1, stale; rejected client/"
         ),
         "{said}"
     );
