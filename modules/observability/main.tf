@@ -340,7 +340,7 @@ locals {
   # is what the threshold judges.
   alarm_definitions = {
     authorizer_errors = {
-      description        = "Authorizer ${var.authorizer.function_name}: Errors + Throttles in 5 minutes above ${var.authorizer_error_threshold}. A failed or throttled invocation is a request with no decision (API Gateway answers 500/503)."
+      description        = "Authorizer ${var.authorizer.function_name}: Errors + Throttles in 5 minutes above ${var.authorizer_error_threshold}. A failed or throttled invocation is a request with no decision (API Gateway answers it with a 5xx)."
       threshold          = var.authorizer_error_threshold
       evaluation_periods = 1
       treat_missing_data = "notBreaching"
