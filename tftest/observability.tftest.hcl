@@ -290,11 +290,9 @@ run "bad_inputs_are_refused" {
   }
 
   variables {
-    api_id                     = "orders' OR '1'='1"
     region                     = "Europe"
     api                        = { type = "graphql", stage = "v1" }
     authorizer                 = { function_name = "orders-authorizer", memory_mb = 64, architecture = "arm64", log_group_name = "/aws/lambda/orders-authorizer" }
-    policy_stream              = { topic = "gateway policy" }
     alarm_sns_topic_arn        = "orders-alarms"
     stale_alarm_minutes        = 0
     authorizer_error_threshold = -1
@@ -304,11 +302,9 @@ run "bad_inputs_are_refused" {
   }
 
   expect_failures = [
-    var.api_id,
     var.region,
     var.api,
     var.authorizer,
-    var.policy_stream,
     var.alarm_sns_topic_arn,
     var.stale_alarm_minutes,
     var.authorizer_error_threshold,

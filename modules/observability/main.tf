@@ -6,8 +6,10 @@
 module "inputs" {
   source = "../shared-inputs"
 
-  name = var.name
-  tags = var.tags
+  name   = var.name
+  api_id = var.api_id
+  topic  = try(var.policy_stream.topic, null)
+  tags   = var.tags
 }
 
 locals {
@@ -73,7 +75,7 @@ locals {
     logs_per_gb_ingested        = var.prices.logs_per_gb_ingested
   }
 
-  stream = var.policy_stream
+  stream = var.policy_stream == null ? null : merge(var.policy_stream, { topic = module.inputs.topic })
   # API Gateway counts a throttled request as a 4xx; only the access log says 429.
   throttle_widget = try(var.access_logs.module_format, false)
   period          = 300 # seconds: of every graph and alarm (the stale alarm: 60)
@@ -91,11 +93,11 @@ locals {
       revision_min    = [local.metric.policy_revision, "Minimum"]
       staleness       = [local.metric.policy_staleness_ms, "Maximum"]
       } : k => format("SEARCH('%s MetricName=\"%s\" ApiId=\"%s\"', '%s', %d)",
-    local.decision_schema, m[0], var.api_id, m[1], local.period)
+    local.decision_schema, m[0], module.inputs.api_id, m[1], local.period)
   }
   search_effect = {
     for e in ["allow", "deny"] : e => format("SEARCH('%s MetricName=\"%s\" ApiId=\"%s\" Effect=\"%s\"', 'Sum', %d)",
-    local.decision_schema, local.metric.decisions, var.api_id, e, local.period)
+    local.decision_schema, local.metric.decisions, module.inputs.api_id, e, local.period)
   }
   search_rejected = local.stream == null ? null : format("SEARCH('{%s,%s} MetricName=\"%s\" Topic=\"%s\"', 'Sum', %d)",
   local.namespace, join(",", local.dimensions.rejection), local.metric.policy_events_rejected, local.stream.topic, local.period)
@@ -103,7 +105,7 @@ locals {
   # Metrics Insights (alarms, which take no SEARCH): one series, aggregated over the rest.
   insights = {
     staleness = format("SELECT MAX(%s) FROM SCHEMA(\"%s\", %s) WHERE ApiId = '%s'",
-    local.metric.policy_staleness_ms, local.namespace, join(", ", local.dimensions.decision), var.api_id)
+    local.metric.policy_staleness_ms, local.namespace, join(", ", local.dimensions.decision), module.inputs.api_id)
     rejected = local.stream == null ? null : format("SELECT SUM(%s) FROM SCHEMA(\"%s\", %s) WHERE Topic = '%s' AND %s",
       local.metric.policy_events_rejected, local.namespace, join(", ", local.dimensions.rejection), local.stream.topic,
     join(" AND ", [for r in local.benign_rejections : "Rejection != '${r}'"]))
@@ -143,7 +145,7 @@ locals {
 
   header = join("\n", compact([
     "## Gateway ${module.inputs.name}",
-    "Decisions: `${local.namespace}`, `ApiId` = `${var.api_id}` (the policy's API id). API: ${var.api.type == "http" ? "HTTP API `${var.api.id}`" : "REST API `${var.api.name}`"}, stage `${var.api.stage}`. Authorizer: `${var.authorizer.function_name}`${local.stream == null ? ", baked policy only" : ", policy topic `${local.stream.topic}`"}.",
+    "Decisions: `${local.namespace}`, `ApiId` = `${module.inputs.api_id}` (the policy's API id). API: ${var.api.type == "http" ? "HTTP API `${var.api.id}`" : "REST API `${var.api.name}`"}, stage `${var.api.stage}`. Authorizer: `${var.authorizer.function_name}`${local.stream == null ? ", baked policy only" : ", policy topic `${local.stream.topic}`"}.",
     "Cost: usage × price inputs (default us-east-1 list prices), excluding custom metrics, this dashboard, alarms, MSK and data transfer. Metric names and dimensions: docs/observability.md.",
   ]))
 
@@ -364,7 +366,7 @@ locals {
     # Judged each minute on the decisions made: an idle gateway decides nothing stale, and
     # keeps the state it had (missing data is ignored) until its next decision.
     policy_stale = {
-      description        = "Gateway ${module.inputs.name}: a decision was made on a policy view last confirmed fresh more than ${var.stale_alarm_minutes} minutes ago (PolicyStalenessMs, ApiId ${var.api_id}). Kafka unreachable from the authorizer, or the topic is gone."
+      description        = "Gateway ${module.inputs.name}: a decision was made on a policy view last confirmed fresh more than ${var.stale_alarm_minutes} minutes ago (PolicyStalenessMs, ApiId ${module.inputs.api_id}). Kafka unreachable from the authorizer, or the topic is gone."
       threshold          = var.stale_alarm_minutes * 60000
       evaluation_periods = 1
       treat_missing_data = "ignore"
