@@ -151,3 +151,46 @@ module "rest_api" {
   rest_account_logging = var.rest_account_logging
   tags                 = local.tags
 }
+
+module "observability" {
+  source = "./modules/observability"
+
+  name   = var.name
+  api_id = var.api_id
+  region = module.authorizer.region
+
+  api = {
+    type  = var.api_type
+    id    = local.is_http ? local.api.api_id : null
+    name  = local.is_http ? null : var.name # the REST API's name, its metrics' ApiName
+    stage = local.api.stage_name
+  }
+
+  authorizer = {
+    function_name  = module.authorizer.function_name
+    memory_mb      = module.authorizer.memory_mb
+    architecture   = module.authorizer.architecture
+    log_group_name = module.authorizer.log_group_name
+  }
+
+  access_logs = local.api.access_log_group_name == null ? null : {
+    log_group_name = local.api.access_log_group_name
+    module_format  = try(var.access_logs.format, null) == null
+  }
+
+  # Signed mode: the baked policy lists publishers (docs/policy-events.md).
+  policy_stream = local.stream == null ? null : {
+    topic  = module.msk_access[0].topic
+    signed = length(try(jsondecode(var.baked_policy_json).publishers, [])) > 0
+  }
+
+  dashboard                  = var.observability.dashboard
+  alarm_sns_topic_arn        = var.observability.alarm_sns_topic_arn
+  stale_alarm_minutes        = var.observability.stale_alarm_minutes
+  authorizer_error_threshold = var.observability.authorizer_error_threshold
+  server_error_alarm_percent = var.observability.server_error_alarm_percent
+  rejected_events_threshold  = var.observability.rejected_events_threshold
+  prices                     = var.observability.prices
+
+  tags = local.tags
+}

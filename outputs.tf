@@ -95,3 +95,13 @@ output "iam_policies" {
     policy_stream = try(module.msk_access[0].client_policy_json, null)
   }
 }
+
+output "observability" {
+  description = "The gateway's dashboard (`dashboard_name`, `dashboard_arn`; null with dashboard = false), its alarms by kind (`alarm_arns`; empty without alarm_sns_topic_arn) and the metrics they read (`metrics`: namespace, names, dimensions)."
+  value = {
+    dashboard_name = module.observability.dashboard_name
+    dashboard_arn  = module.observability.dashboard_arn
+    alarm_arns     = module.observability.alarm_arns
+    metrics        = module.observability.metrics
+  }
+}

@@ -202,3 +202,37 @@ variable "policy_stream" {
     error_message = "policy_stream needs bootstrap_brokers (or lookup_brokers = true): without them the function calls the MSK API (GetBootstrapBrokers) over HTTPS at run time, which the security group the module creates does not allow. Or pass security_group_ids of your own that reach the MSK API (a VPC endpoint or NAT)."
   }
 }
+
+# ---------------------------------------------------------------------------------------
+# Observability: the gateway's dashboard and alarms
+# ---------------------------------------------------------------------------------------
+
+variable "observability" {
+  description = <<-EOT
+    The gateway's CloudWatch dashboard and alarms, each the modules/observability input of the
+    same name (its README has the defaults and rules): `dashboard` (default true: the dashboard
+    `<name>-gateway`), `alarm_sns_topic_arn` (null, the default: no alarms; set: alarms on
+    authorizer errors, the API's 5xx rate and, with policy_stream, a stale view and rejected
+    policy events), `stale_alarm_minutes` (10), `authorizer_error_threshold` (0),
+    `server_error_alarm_percent` (5), `rejected_events_threshold` (0), and `prices` (USD) for the
+    dashboard's cost estimate: `api_per_million_requests`, `lambda_per_million_requests`,
+    `lambda_per_gb_second`, `logs_per_gb_ingested`, default us-east-1 list prices.
+    Metric names and dimensions: docs/observability.md.
+  EOT
+  type = object({
+    dashboard                  = optional(bool)
+    alarm_sns_topic_arn        = optional(string)
+    stale_alarm_minutes        = optional(number)
+    authorizer_error_threshold = optional(number)
+    server_error_alarm_percent = optional(number)
+    rejected_events_threshold  = optional(number)
+    prices = optional(object({
+      api_per_million_requests    = optional(number)
+      lambda_per_million_requests = optional(number)
+      lambda_per_gb_second        = optional(number)
+      logs_per_gb_ingested        = optional(number)
+    }))
+  })
+  default  = {}
+  nullable = false
+}

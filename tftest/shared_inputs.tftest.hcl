@@ -76,6 +76,34 @@ run "name_must_be_a_lower_case_slug" {
   expect_failures = [var.name]
 }
 
+run "api_id_must_be_a_policy_id" {
+  command = plan
+
+  module {
+    source = "./modules/shared-inputs"
+  }
+
+  variables {
+    api_id = "orders' OR ApiId = 'payments"
+  }
+
+  expect_failures = [var.api_id]
+}
+
+run "topic_must_be_a_kafka_topic_name" {
+  command = plan
+
+  module {
+    source = "./modules/shared-inputs"
+  }
+
+  variables {
+    topic = "policy topic"
+  }
+
+  expect_failures = [var.topic]
+}
+
 run "tags_must_not_use_the_aws_prefix" {
   command = plan
 

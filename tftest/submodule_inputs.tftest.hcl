@@ -1,8 +1,8 @@
 # Every rule a submodule keeps for its own inputs (each submodule is usable on its own)
 # rejects a bad value; a run gives several variables one bad value each and expects exactly
 # those to fail. The rules several submodules share (name, tags, routes, stage, throttling,
-# access logs, log retention, the cache TTL, the cluster ARN) live in modules/shared-inputs
-# and are tested in shared_inputs.tftest.hcl. Plans only, against a mocked AWS provider.
+# access logs, log retention, the cache TTL, the cluster ARN, the policy's API id and topic)
+# live in modules/shared-inputs and are tested in shared_inputs.tftest.hcl. Plans only, against a mocked AWS provider.
 
 # Values the provider checks are ARNs or a CIDR block (tofu generates mock values during
 # plan as well); every other value is generated.
@@ -54,7 +54,7 @@ run "authorizer_refuses_one_bad_value_per_input" {
 
   variables {
     name                 = "orders"
-    api_id               = "orders/v1"
+    api_id               = "orders"
     baked_policy_json    = "{not json"
     policy_layer         = {}
     artifact             = { zip_path = "a.zip", s3_bucket = "b", s3_key = "k" }
@@ -77,7 +77,6 @@ run "authorizer_refuses_one_bad_value_per_input" {
   }
 
   expect_failures = [
-    var.api_id,
     var.baked_policy_json,
     var.policy_layer,
     var.artifact,
@@ -306,14 +305,13 @@ run "msk_access_refuses_one_bad_value_per_input" {
     vpc_id                   = "vpc_1"
     subnet_ids               = ["net-1"]
     cross_account            = false
-    topic                    = "policy topic"
+    topic                    = "gateway-policy.v1"
     security_group_ids       = ["default"]
     broker_cidr_blocks       = ["0.0.0.0/0"]
     https_egress_cidr_blocks = ["anywhere"]
   }
 
   expect_failures = [
-    var.topic,
     var.group_prefix,
     var.vpc_id,
     var.subnet_ids,

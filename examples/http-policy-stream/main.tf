@@ -48,5 +48,12 @@ module "gateway" {
     create_vpc_connection = var.create_vpc_connection
   }
 
+  # The dashboard <name>-gateway is on by default; an SNS topic turns on the alarms (authorizer
+  # errors, 5xx rate, a view stale for more than 10 minutes, rejected policy events).
+  observability = {
+    alarm_sns_topic_arn = var.alarm_sns_topic_arn
+    stale_alarm_minutes = 10
+  }
+
   tags = { team = "orders", cost-center = "cc-1234" }
 }

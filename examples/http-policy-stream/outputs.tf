@@ -42,3 +42,13 @@ output "msk_cluster_policy_json" {
   description = "Send this to the platform team: the cluster policy they attach so this account can connect."
   value       = module.gateway.msk_cluster_policy_json
 }
+
+output "dashboard_name" {
+  description = "The gateway's CloudWatch dashboard."
+  value       = module.gateway.observability.dashboard_name
+}
+
+output "alarm_arns" {
+  description = "The gateway's alarms by kind (empty without alarm_sns_topic_arn)."
+  value       = module.gateway.observability.alarm_arns
+}

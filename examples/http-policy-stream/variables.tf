@@ -53,3 +53,9 @@ variable "authorizer_zip" {
   type        = string
   default     = null
 }
+
+variable "alarm_sns_topic_arn" {
+  description = "SNS topic the gateway's alarms notify (your on-call's); null: no alarms, the dashboard only."
+  type        = string
+  default     = null
+}

@@ -7,6 +7,7 @@ module "inputs" {
   source = "../shared-inputs"
 
   name               = var.name
+  api_id             = var.api_id
   log_retention_days = { log_retention_days = var.log_retention_days }
   cluster_arn        = try(var.policy_stream.cluster_arn, null)
   tags               = var.tags

@@ -52,3 +52,18 @@ output "artifact" {
   description = "Where the function's code comes from: `source` (zip_path, s3, release or dist), the release `version`, `s3_bucket`, `s3_key`, `s3_object_version` and `source_code_hash`."
   value       = local.artifact
 }
+
+output "memory_mb" {
+  description = "Memory of the function in MB (the GB-seconds it is billed for)."
+  value       = aws_lambda_function.this.memory_size
+}
+
+output "architecture" {
+  description = "Instruction set of the function (arm64 or x86_64)."
+  value       = var.architecture
+}
+
+output "region" {
+  description = "Region of the function."
+  value       = local.region
+}

@@ -1,4 +1,4 @@
-# name, tags, log retention and the MSK cluster ARN follow the rules of ../shared-inputs,
+# name, api_id, tags, log retention and the MSK cluster ARN follow the rules of ../shared-inputs,
 # which several submodules share; main.tf passes them there.
 
 variable "name" {
@@ -9,11 +9,6 @@ variable "name" {
 variable "api_id" {
   description = "The API's id in the developer portal's policy (`apis[].id` in the baked policy). Passed to the function as AUTHZ_API_ID."
   type        = string
-
-  validation {
-    condition     = can(regex("^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$", var.api_id))
-    error_message = "api_id must be 1-128 characters: letters, digits, '.', '_' or '-', starting with a letter or digit."
-  }
 }
 
 variable "baked_policy_json" {

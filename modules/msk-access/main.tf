@@ -9,6 +9,7 @@ module "inputs" {
 
   name        = var.name
   cluster_arn = var.cluster_arn
+  topic       = var.topic
   tags        = var.tags
 }
 

@@ -1,4 +1,4 @@
-# name, tags and the MSK cluster ARN follow the rules of ../shared-inputs, which several
+# name, tags, topic and the MSK cluster ARN follow the rules of ../shared-inputs, which several
 # submodules share; main.tf passes them there.
 
 variable "name" {
@@ -16,11 +16,6 @@ variable "topic" {
   type        = string
   default     = "gateway-policy.v1"
   nullable    = false
-
-  validation {
-    condition     = can(regex("^[A-Za-z0-9._-]{1,249}$", var.topic))
-    error_message = "topic must be a Kafka topic name: 1-249 characters of letters, digits, '.', '_' or '-'."
-  }
 }
 
 variable "status_topic" {

@@ -42,3 +42,13 @@ output "cluster_arn" {
   description = "The MSK cluster ARN, checked."
   value       = var.cluster_arn
 }
+
+output "api_id" {
+  description = "The policy's API id, checked."
+  value       = var.api_id
+}
+
+output "topic" {
+  description = "The policy topic, checked."
+  value       = var.topic
+}

@@ -172,6 +172,28 @@ variable "api_authorizer" {
   }
 }
 
+variable "api_id" {
+  description = "The API's id in the developer portal's policy (`apis[].id`): the authorizer's AUTHZ_API_ID and the `ApiId` dimension of its metrics."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.api_id == null || can(regex("^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$", coalesce(var.api_id, "x")))
+    error_message = "api_id must be 1-128 characters: letters, digits, '.', '_' or '-', starting with a letter or digit."
+  }
+}
+
+variable "topic" {
+  description = "Name of the policy topic."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.topic == null || can(regex("^[A-Za-z0-9._-]{1,249}$", coalesce(var.topic, "x")))
+    error_message = "topic must be a Kafka topic name: 1-249 characters of letters, digits, '.', '_' or '-'."
+  }
+}
+
 variable "cluster_arn" {
   description = "ARN of the central MSK cluster that carries the policy topic."
   type        = string

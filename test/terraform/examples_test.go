@@ -277,6 +277,7 @@ func TestHTTPPolicyStream(t *testing.T) {
 		"vpc_id":                vpcID,
 		"subnet_ids":            subnets,
 		"create_vpc_connection": false,
+		"alarm_sns_topic_arn":   "arn:aws:sns:eu-west-1:123456789012:orders-oncall",
 	})
 	var apiID, fn, sg string
 	applyCheckDestroy(t, opts, func() {
@@ -284,6 +285,21 @@ func TestHTTPPolicyStream(t *testing.T) {
 		apiID = terraform.Output(t, opts, "api_gateway_id")
 		fn = terraform.Output(t, opts, "authorizer_function_name")
 		sg = terraform.Output(t, opts, "security_group_id")
+
+		// The dashboard, and the alarms of a policy stream in unsigned mode (the example's
+		// baked policy lists no publishers); the second plan being empty covers their queries.
+		if d := terraform.Output(t, opts, "dashboard_name"); d != "orders-stream-gateway" {
+			t.Errorf("dashboard_name = %q, want orders-stream-gateway", d)
+		}
+		alarms := terraform.OutputMap(t, opts, "alarm_arns")
+		for _, k := range []string{"authorizer_errors", "api_server_errors", "policy_stale", "policy_events_rejected"} {
+			if alarms[k] == "" {
+				t.Errorf("alarm %s missing from %v", k, alarms)
+			}
+		}
+		if len(alarms) != 4 {
+			t.Errorf("alarms = %v, want the four of an unsigned policy stream", alarms)
+		}
 
 		fnc, err := lambda.NewFromConfig(awsConfig(t)).GetFunctionConfiguration(ctx, &lambda.GetFunctionConfigurationInput{FunctionName: aws.String(fn)})
 		if err != nil {
