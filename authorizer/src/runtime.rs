@@ -36,6 +36,11 @@ impl PolicyCell {
     }
 }
 
+/// Told of every decision's freshness after it is made (the status reporter); must not block.
+pub trait InvocationObserver: Send + Sync {
+    fn on_invocation(&self, stale: bool, staleness_ms: u64);
+}
+
 /// What the handler asks of a live policy source before each decision.
 pub trait Freshness: Send + Sync {
     /// Brings the view up to date within the configured budget; returns `(stale, staleness_ms)`.
@@ -46,7 +51,7 @@ pub struct Authorizer {
     pub config: Config,
     pub policy: Arc<PolicyCell>,
     freshness: Option<Box<dyn Freshness>>,
-    status: Option<crate::status::reporter::Reporter>,
+    status: Option<Box<dyn InvocationObserver>>,
 }
 
 /// Why the baked policy cannot be used.
@@ -127,7 +132,7 @@ impl Authorizer {
     }
 
     /// Adds the status reporter told of each decision's freshness (docs/fleet.md).
-    pub fn with_status(mut self, reporter: crate::status::reporter::Reporter) -> Self {
+    pub fn with_status(mut self, reporter: Box<dyn InvocationObserver>) -> Self {
         self.status = Some(reporter);
         self
     }

@@ -7,6 +7,7 @@
 
 pub mod fleet;
 pub mod report;
+#[cfg(feature = "kafka")]
 pub mod reporter;
 
 pub use fleet::{fleet, FleetQuery, FleetView, GatewayRow, Reports, Rollout, RolloutProgress};

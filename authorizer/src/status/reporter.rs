@@ -399,6 +399,13 @@ fn run(inner: &Inner) {
     }
 }
 
+impl crate::runtime::InvocationObserver for Reporter {
+    fn on_invocation(&self, stale: bool, staleness_ms: u64) {
+        // The inherent method (inherent methods win over the trait's in resolution).
+        Reporter::on_invocation(self, stale, staleness_ms);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
