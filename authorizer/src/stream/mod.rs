@@ -12,6 +12,8 @@ pub mod error;
 pub mod event;
 pub mod kafka;
 pub mod plan;
+#[cfg(test)]
+mod plan_model;
 pub mod publish;
 pub mod replica;
 #[cfg(test)]
