@@ -6,7 +6,7 @@ import { test } from "node:test";
 
 import { CHECKPOINT_KEY, CHECKPOINT_TYP, isFresh } from "../src/stream/checkpoint.js";
 import { Replica, type Applied, type Served } from "../src/stream/replica.js";
-import { baked, checkpointValue, client, eventValue, jws, publisherKey, type TestKey } from "./stream-records.js";
+import { baked, checkpointValue, client, eventJson, eventValue, jws, publisherKey, type TestKey } from "./stream-records.js";
 
 type Log = [string | null, Buffer | null][];
 const b = (s: string): Buffer => Buffer.from(s);
@@ -45,6 +45,19 @@ test("the baked revision is the floor for keys the baked policy does not have", 
   assert.equal(r.applied()?.client("gone"), undefined);
   assert.equal(reasonOf(r.apply(b("client/gone"), eventValue("client", "gone", 11, "upsert", client("gone")), NOW)), "upsert");
   assert.equal(r.applied()?.revision, 11n);
+});
+
+test("revisions compare exactly: authz publish's Unix milliseconds, and beyond 2^53", () => {
+  const r = new Replica(baked(1, [client("a")]));
+  const at = (revision: string, status: "active" | "suspended"): Buffer => b(eventJson("client", "a", revision, "upsert", client("a", status)));
+  assert.equal(reasonOf(r.apply(b("client/a"), at("1795000000123", "suspended"), NOW)), "upsert");
+  assert.equal(reasonOf(r.apply(b("client/a"), at("1795000000122", "active"), NOW)), "stale_revision");
+  assert.equal(reasonOf(r.apply(b("client/a"), at("9007199254740992", "suspended"), NOW)), "upsert");
+  // 2^53 + 1 is 2^53 as a double: only an exact comparison sees it as newer.
+  assert.equal(reasonOf(r.apply(b("client/a"), at("9007199254740993", "active"), NOW)), "upsert");
+  assert.equal(r.revisionOf("client", "a"), 9007199254740993n);
+  assert.equal(reasonOf(r.apply(b("client/a"), at("9007199254740993", "suspended"), NOW)), "stale_revision");
+  assert.equal(r.applied()?.client("a")?.active, true);
 });
 
 test("with no baked policy there is no view until an event applies", () => {

@@ -176,6 +176,16 @@ fn publish(policy_topic: &str, status_topic: &str, file: &std::path::Path, wait:
     ])
 }
 
+/// The revision `authz publish` printed (`published N event(s) at revision R`).
+fn published_revision(said: &str) -> u64 {
+    said.lines()
+        .find(|l| l.starts_with("published "))
+        .and_then(|l| l.split("at revision ").nth(1))
+        .and_then(|t| t.split(|c: char| !c.is_ascii_digit()).next())
+        .and_then(|d| d.parse().ok())
+        .unwrap_or_else(|| panic!("no published revision in: {said}"))
+}
+
 fn write(dir: &std::path::Path, name: &str, v: &Value) -> std::path::PathBuf {
     std::fs::create_dir_all(dir).expect("dir");
     let p = dir.join(name);
@@ -229,7 +239,7 @@ fn a_publish_is_watched_landing_on_every_gateway_and_the_laggards_are_named() {
         "aged out: shown, not counted: {doc}"
     );
 
-    // Publish revision 2 and wait: every live gateway applies it.
+    // Publish a change (revision r2) and wait: every live gateway applies it.
     let v2 = write(
         &dir,
         "v2.json",
@@ -238,7 +248,8 @@ fn a_publish_is_watched_landing_on_every_gateway_and_the_laggards_are_named() {
     let out = publish(&policy_topic, &status_topic, &v2, "30s");
     let said = text(&out);
     assert!(out.status.success(), "{said}");
-    assert!(said.contains(" event(s) at revision 2"), "{said}");
+    let r2 = published_revision(&said);
+    assert!(r2 > 1, "{said}");
     for g in ["orders", "billing", "users"] {
         assert!(
             said.contains(&format!("applied {g} (123456789012/eu-west-1) in ")),
@@ -246,13 +257,16 @@ fn a_publish_is_watched_landing_on_every_gateway_and_the_laggards_are_named() {
         );
     }
     assert!(
-        said.contains("rolled out revision 2 to 3 gateway(s)"),
+        said.contains(&format!("rolled out revision {r2} to 3 gateway(s)")),
         "{said}"
     );
     let (code, doc) = fleet(&status_topic, &[]);
     assert_eq!(
         (code, doc["headline"].as_str()),
-        (0, Some("reconciled 3/3 gateways at revision 2")),
+        (
+            0,
+            Some(format!("reconciled 3/3 gateways at revision {r2}").as_str())
+        ),
         "{doc}"
     );
     let orders = doc["gateways"]
@@ -294,22 +308,28 @@ fn a_publish_is_watched_landing_on_every_gateway_and_the_laggards_are_named() {
         .unwrap_or_default()["nacks"][0];
     assert_eq!(
         (nack["reason"].as_str(), nack["revision"].as_u64()),
-        (Some("unsigned"), Some(2)),
+        (Some("unsigned"), Some(r2)),
         "{nack}"
     );
 
-    // Revision 3 cannot reach the frozen one nor the one that rejects it: the wait times
-    // out naming both, and the fleet says why.
+    // The next revision (r3) cannot reach the frozen one nor the one that rejects it: the
+    // wait times out naming both, and the fleet says why.
     let v3 = write(&dir, "v3.json", &policy(1, &["web-app"], None));
     let out = publish(&policy_topic, &status_topic, &v3, "5s");
     let said = text(&out);
     assert_eq!(out.status.code(), Some(1), "{said}");
+    let r3 = published_revision(&said);
+    assert!(r3 > r2, "{said}");
     assert!(
-        said.contains("timed out after 5 s: 2 gateway(s) not at revision 3"),
+        said.contains(&format!(
+            "timed out after 5 s: 2 gateway(s) not at revision {r3}"
+        )),
         "{said}"
     );
     assert!(
-        said.contains("users (123456789012/eu-west-1): 1/1 environment(s) at revision 2"),
+        said.contains(&format!(
+            "users (123456789012/eu-west-1): 1/1 environment(s) at revision {r2}"
+        )),
         "{said}"
     );
     assert!(
@@ -326,7 +346,8 @@ fn a_publish_is_watched_landing_on_every_gateway_and_the_laggards_are_named() {
     let (code, doc) = fleet(&status_topic, &[]);
     assert_eq!(code, 1, "{doc}");
     assert_eq!(
-        doc["headline"], "reconciled 2/4 gateways at revision 3",
+        doc["headline"],
+        format!("reconciled 2/4 gateways at revision {r3}"),
         "{doc}"
     );
     assert_eq!(
@@ -340,18 +361,20 @@ fn a_publish_is_watched_landing_on_every_gateway_and_the_laggards_are_named() {
     let out = authz(&["fleet", "--brokers", &b, "--status-topic", &status_topic]);
     let table = text(&out);
     assert!(
-        table.starts_with("reconciled 2/4 gateways at revision 3\nGATEWAY"),
+        table.starts_with(&format!(
+            "reconciled 2/4 gateways at revision {r3}\nGATEWAY"
+        )),
         "{table}"
     );
     assert!(table.contains("nack search: client/"), "{table}");
 
-    // Thawed and invoked, `users` catches up before deciding and reports revision 3.
+    // Thawed and invoked, `users` catches up before deciding and reports r3.
     users.live.set_paused(false);
     users.invoke();
     let (_, doc) = fleet_until(&status_topic, |d| state_of(d, "users") == "reconciled");
     assert_eq!(state_of(&doc, "users"), "reconciled", "{doc}");
-    // Pinned to an older revision, nobody is behind; pinned to one never published, all are.
-    let (_, doc) = fleet(&status_topic, &["--revision", "99"]);
+    // Pinned to a revision never published, every gateway is behind.
+    let (_, doc) = fleet(&status_topic, &["--revision", &(r3 + 1).to_string()]);
     assert_eq!(doc["reconciled"], 0, "{doc}");
 
     for e in [&orders_a, &orders_b, &billing, &users, &search] {

@@ -162,6 +162,33 @@ fn authz(args: &[&str]) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
+/// Runs `authz` and expects success; returns its stdout and stderr.
+fn authz_said(args: &[&str]) -> (String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_authz"))
+        .args(args)
+        .output()
+        .expect("run authz");
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    );
+    assert!(
+        out.status.success(),
+        "authz {args:?} failed: {stdout}{stderr}"
+    );
+    (stdout, stderr)
+}
+
+/// The revision `authz publish` printed (`published N event(s) at revision R`).
+fn published_revision(out: &str) -> u64 {
+    out.lines()
+        .find(|l| l.starts_with("published "))
+        .and_then(|l| l.split("at revision ").nth(1))
+        .and_then(|t| t.split(|c: char| !c.is_ascii_digit()).next())
+        .and_then(|d| d.parse().ok())
+        .unwrap_or_else(|| panic!("no published revision in: {out}"))
+}
+
 fn tmpdir(name: &str) -> std::path::PathBuf {
     let d = std::env::temp_dir().join(format!("authz-it-{name}-{}", std::process::id()));
     std::fs::create_dir_all(&d).expect("tmp dir");
@@ -567,6 +594,7 @@ fn a_publisher_key_rotates_through_the_stream() {
     let k2 = SigningKey::generate("portal-2", Algorithm::EdDSA).expect("key");
     let topic = new_topic("rotate");
     let b = brokers();
+    let cfg = stream_config(&topic, &b);
     let dir = tmpdir("rotate");
     let k1_file = dir.join("k1.key");
     let k2_file = dir.join("k2.key");
@@ -580,49 +608,98 @@ fn a_publisher_key_rotates_through_the_stream() {
         serde_json::to_string(&k2.to_file()).expect("json"),
     )
     .expect("write");
+    let with_keys = |mut policy: Value, keys: &[&SigningKey]| {
+        policy["publishers"] = keys
+            .iter()
+            .map(|k| json!({"kid": k.kid, "jwk": k.public_jwk()}))
+            .collect();
+        policy
+    };
+    let publish = |name: &str, policy: &Value, key: &std::path::Path| {
+        let f = write_policy(&dir, name, policy);
+        authz_said(&[
+            "publish",
+            "--brokers",
+            &b,
+            "--topic",
+            &topic,
+            "--signing-key",
+            key.to_str().unwrap_or_default(),
+            f.to_str().unwrap_or_default(),
+        ])
+    };
+    // Baked with portal-1 only.
     let baked = w.policy(1, &[("app", "active")]);
-    let (a, live) = start(&baked, stream_config(&topic, &b));
+    let (a, live) = start(&baked, cfg.clone());
     assert!(live.wait_caught_up(WAIT));
 
-    // 1. Add portal-2, signed by portal-1.
-    let mut both = baked.clone();
-    both["publishers"] =
-        json!([{"kid": k1.kid, "jwk": k1.public_jwk()}, {"kid": k2.kid, "jwk": k2.public_jwk()}]);
-    let f = write_policy(&dir, "both.json", &both);
-    authz(&[
-        "publish",
-        "--brokers",
-        &b,
-        "--topic",
-        &topic,
-        "--signing-key",
-        k1_file.to_str().unwrap_or_default(),
-        f.to_str().unwrap_or_default(),
-    ]);
+    // 1. List both keys, publish signed by portal-1: the topic gets portal-2.
+    let both = with_keys(baked.clone(), &[k1, &k2]);
+    publish("both.json", &both, &k1_file);
     assert!(live.wait_view(|v| v.publisher("portal-2").is_some(), WAIT));
-    // 2. Remove portal-1 and suspend the client, signed by portal-2.
-    let mut only2 = w.policy(1, &[("app", "suspended")]);
-    only2["publishers"] = json!([{"kid": k2.kid, "jwk": k2.public_jwk()}]);
-    let f = write_policy(&dir, "only2.json", &only2);
-    authz(&[
-        "publish",
-        "--brokers",
-        &b,
-        "--topic",
-        &topic,
-        "--signing-key",
-        k2_file.to_str().unwrap_or_default(),
-        f.to_str().unwrap_or_default(),
-    ]);
-    assert!(live.wait_view(
-        |v| v.publisher("portal-1").is_none() && v.client("app").is_some_and(|c| !c.active),
-        WAIT
-    ));
+
+    // 2. Sign with portal-2, both still listed: suspend the client. Nothing signed by
+    // portal-1 is re-asserted.
+    let both_suspended = with_keys(w.policy(1, &[("app", "suspended")]), &[k1, &k2]);
+    let (out, err) = publish("both-suspended.json", &both_suspended, &k2_file);
+    assert!(out.contains("change  client/app"), "{out}");
+    assert!(!out.contains("publisher/"), "{out}");
+    assert!(!err.contains("warning"), "{err}");
+    assert!(live.wait_view(|v| v.client("app").is_some_and(|c| !c.active), WAIT));
     assert_eq!(decide(&a, &w.event("app")).1, "client_suspended");
-    // 3. portal-1 is no longer trusted: its events are rejected.
+    // A cold authorizer baked with portal-1 only trusts portal-2 through the record signed by
+    // portal-1, and so gets the change signed by portal-2.
+    let (cold_a, cold) = start(&baked, cfg.clone());
+    assert!(cold.wait_caught_up(WAIT));
+    assert!(
+        cold.wait_stats(|s| !s.unanchored, WAIT),
+        "{:?}",
+        cold.stats()
+    );
+    assert_eq!(decide(&cold_a, &w.event("app")).1, "client_suspended");
+    assert!(cold.stats().withheld.is_empty(), "{:?}", cold.stats());
+    cold.stop();
+
+    // 3. Re-bake the authorizers with both keys.
+    let (rebaked_a, rebaked) = start(&both, cfg.clone());
+    assert!(rebaked.wait_caught_up(WAIT));
+    assert!(rebaked.wait_view(|v| v.client("app").is_some_and(|c| !c.active), WAIT));
+
+    // 4. Only then drop portal-1 from the document, signed by portal-2: every record still
+    // signed by portal-1 is re-asserted signed by portal-2 (`publisher/portal-2` too, which
+    // the warning names), and portal-1 is deleted, last.
+    let only2 = with_keys(w.policy(1, &[("app", "suspended")]), &[&k2]);
+    let (out, err) = publish("only2.json", &only2, &k2_file);
+    let revision = published_revision(&out);
+    assert!(out.contains("add     publisher/portal-2"), "{out}");
+    assert!(out.contains("add     issuer/idp"), "{out}");
+    assert!(
+        out.trim_end()
+            .lines()
+            .rev()
+            .nth(2)
+            .is_some_and(|l| l.starts_with("delete  publisher/portal-1")),
+        "{out}"
+    );
+    assert!(
+        err.contains("warning:")
+            && err.contains("publisher/portal-2 (offset ")
+            && err.contains("\"portal-1\", which the policy no longer lists"),
+        "{err}"
+    );
+    for l in [&live, &rebaked] {
+        assert!(l.wait_view(
+            |v| v.publisher("portal-1").is_none() && v.revision >= revision,
+            WAIT
+        ));
+    }
+    assert_eq!(decide(&a, &w.event("app")).1, "client_suspended");
+    assert_eq!(decide(&rebaked_a, &w.event("app")).1, "client_suspended");
+
+    // 5. portal-1 is no longer trusted, baked or not: its events are rejected.
     let reactivate = json!({"id": "app", "status": "active", "scopes": ["orders:read"]});
     send_raw(
-        &stream_config(&topic, &b),
+        &cfg,
         &b,
         &[(
             Some("client/app".into()),
@@ -630,7 +707,7 @@ fn a_publisher_key_rotates_through_the_stream() {
                 Some(k1),
                 EntityKind::Client,
                 "app",
-                1000,
+                revision + 1000,
                 Op::Upsert,
                 Some(reactivate),
             )),
@@ -638,24 +715,41 @@ fn a_publisher_key_rotates_through_the_stream() {
         WAIT,
     )
     .expect("send");
-    let rejected = || {
-        live.stats()
-            .rejected
-            .get(&Rejection::BadSignature)
-            .copied()
-            .unwrap_or(0)
-    };
-    let deadline = Instant::now() + WAIT;
-    while rejected() == 0 && Instant::now() < deadline {
-        live.wait_revision(u64::MAX, Duration::from_millis(100));
+    for (l, name) in [(&live, "warm"), (&rebaked, "re-baked")] {
+        let rejected = || {
+            l.stats()
+                .rejected
+                .get(&Rejection::BadSignature)
+                .copied()
+                .unwrap_or(0)
+        };
+        let deadline = Instant::now() + WAIT;
+        while rejected() == 0 && Instant::now() < deadline {
+            l.wait_revision(u64::MAX, Duration::from_millis(100));
+        }
+        assert_eq!(
+            rejected(),
+            1,
+            "{name}: the retired publisher key's event was rejected"
+        );
     }
-    assert_eq!(
-        rejected(),
-        1,
-        "the retired publisher key's event was rejected"
-    );
     assert_eq!(decide(&a, &w.event("app")).1, "client_suspended");
+    assert_eq!(decide(&rebaked_a, &w.event("app")).1, "client_suspended");
     live.stop();
+    rebaked.stop();
+
+    // An authorizer baked with portal-2 only reads the whole state: nothing it needs is
+    // signed by portal-1 any more.
+    let (new_a, new_live) = start(&with_keys(baked.clone(), &[&k2]), cfg.clone());
+    assert!(new_live.wait_caught_up(WAIT));
+    assert!(new_live.wait_stats(|s| !s.unanchored, WAIT));
+    assert_eq!(decide(&new_a, &w.event("app")).1, "client_suspended");
+    assert!(
+        new_live.stats().withheld.is_empty(),
+        "{:?}",
+        new_live.stats()
+    );
+    new_live.stop();
 }
 
 #[test]
@@ -1018,7 +1112,7 @@ fn a_replayed_older_signed_state_never_rolls_a_cold_authorizer_back() {
     )
     .expect("write");
     // Baked: the client is suspended. Two days ago the portal activated it (revision 2,
-    // with its checkpoint); today it suspends it again (revision 3, `authz publish`).
+    // with its checkpoint); today it suspends it again (`authz publish`, at a revision above).
     let baked = w.policy(1, &[("app", "suspended")]);
     let two_days_ago = now_s() - 2 * 86_400;
     let active = json!({"id": "app", "status": "active", "scopes": ["orders:read"]});
@@ -1049,6 +1143,7 @@ fn a_replayed_older_signed_state_never_rolls_a_cold_authorizer_back() {
         file.to_str().unwrap_or_default(),
     ]);
     assert!(out.contains("client/app"), "{out}");
+    let today_revision = published_revision(&out);
     // Today's records for the two keys the replay will cover (the run also published the
     // issuer, the API and the publisher key, which the topic lacked).
     let (_, records) = read_records(&cfg, &b, true, WAIT).expect("read");
@@ -1064,7 +1159,7 @@ fn a_replayed_older_signed_state_never_rolls_a_cold_authorizer_back() {
     assert_eq!(today.len(), 2, "an event and a checkpoint for today");
     let (warm_a, warm) = start(&baked, cfg.clone());
     assert!(warm.wait_caught_up(WAIT));
-    assert!(warm.wait_view(|v| v.revision == 3, WAIT));
+    assert!(warm.wait_view(|v| v.revision == today_revision, WAIT));
     assert_eq!(decide(&warm_a, &w.event("app")).1, "client_suspended");
 
     // A writer without keys replays the older state byte for byte.

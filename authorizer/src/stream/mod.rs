@@ -15,6 +15,8 @@ pub mod event;
 #[cfg(feature = "kafka")]
 pub mod kafka;
 pub mod plan;
+#[cfg(test)]
+mod plan_model;
 #[cfg(feature = "kafka")]
 pub mod publish;
 pub mod replica;

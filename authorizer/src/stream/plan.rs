@@ -2,9 +2,15 @@
 //! turn the topic into a policy document out. Pure: no Kafka here ([`super::publish`] does
 //! the I/O), so every rule is unit-tested without a broker.
 //!
-//! The topic is read the way an authorizer reads it: through a [`Replica`] that checks
-//! signatures, so a record no authorizer would accept (a forgery, garbage, a tombstone in
-//! signed mode) counts as missing and is re-asserted by the next run.
+//! The topic is read the way an authorizer baked with the document reads it: through a
+//! [`Replica`] seeded with the document's publisher keys only, learning further keys in log
+//! order from records that verify. A record such an authorizer would not accept (a forgery,
+//! garbage, a tombstone in signed mode, a record signed by a key the document no longer
+//! lists) counts as missing and is re-asserted by the next run.
+//!
+//! Revisions are never reused: a run issues one above every revision it can verify, above
+//! the document's, and at least the wall clock in Unix milliseconds, so a writer who buries
+//! the newest records cannot make the portal issue their revisions again.
 
 use std::collections::BTreeMap;
 
@@ -13,9 +19,9 @@ use base64::Engine;
 use serde_json::Value;
 
 use super::checkpoint::{is_fresh, parse_rfc3339, Checkpoint};
-use super::event::{record_key, Op, PolicyEvent};
+use super::event::{parse_key, record_key, Op, PolicyEvent};
 use super::replica::{Applied, Replica};
-use crate::policy::{EntityKind, PolicyDocument, PolicyView, PublisherDoc};
+use crate::policy::{EntityKind, PolicyDocument, PolicyView};
 
 /// One record as read back from the topic.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -46,6 +52,18 @@ pub struct TopicState {
     pub rejected: u64,
     /// The newest checkpoint that verifies.
     pub checkpoint: Option<Checkpoint>,
+    /// The publisher key that signed [`TopicState::checkpoint`].
+    pub checkpoint_signed_by: Option<String>,
+    /// Keys whose latest record on the topic the planner rejects (and so re-asserts).
+    pub unverified: BTreeMap<(EntityKind, String), Unverified>,
+}
+
+/// The latest record of a key, rejected by the planner.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unverified {
+    pub offset: i64,
+    /// The `kid` its JWS header names, unverified (`None` for anything but a JWS).
+    pub kid: Option<String>,
 }
 
 /// The payload of a value, whether plain JSON or a JWS (not verified: the replica has).
@@ -58,63 +76,36 @@ fn event_of(value: &[u8]) -> Option<PolicyEvent> {
     serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).ok()?).ok()
 }
 
-/// The publisher keys to check the topic with: the document's, plus every publisher key the
-/// topic names. The second set keeps a rotation in progress readable (records signed by a
-/// key the document no longer lists are still valid for authorizers baked with it). A
-/// writer without keys can name a key of their own here and so hide a forgery from the
-/// planner; authorizers still reject it, and their checkpoint check withholds what it hides.
-fn trusted_publishers(doc: &PolicyDocument, records: &[Record]) -> Vec<PublisherDoc> {
-    let mut keys: BTreeMap<String, PublisherDoc> = doc
-        .publishers
-        .iter()
-        .map(|p| (p.kid.clone(), p.clone()))
-        .collect();
-    if keys.is_empty() {
-        return Vec::new();
-    }
-    for r in records {
-        let Some(event) = r.value.as_deref().and_then(event_of) else {
-            continue;
-        };
-        if event.kind != EntityKind::Publisher.as_str() || event.op != Op::Upsert {
-            continue;
-        }
-        if let Some(p) = event
-            .data
-            .and_then(|d| serde_json::from_value::<PublisherDoc>(d).ok())
-        {
-            keys.entry(p.kid.clone()).or_insert(p);
-        }
-    }
-    keys.into_values().collect()
+/// The `kid` a compact JWS's header names, without verifying anything.
+fn jws_kid(value: &[u8]) -> Option<String> {
+    let text = std::str::from_utf8(value).ok()?.trim();
+    let header = URL_SAFE_NO_PAD.decode(text.split('.').next()?).ok()?;
+    let header: Value = serde_json::from_slice(&header).ok()?;
+    header.get("kid")?.as_str().map(str::to_string)
 }
 
-/// The replica a publisher of `doc` reads the topic with: signed mode when `doc` lists
-/// publishers, trusting the keys of [`trusted_publishers`].
-fn planning_replica(doc: &PolicyDocument, records: &[Record]) -> Replica {
+/// The replica a publisher of `doc` reads the topic with: the one an authorizer baked with
+/// `doc`'s publisher keys (and nothing else) runs. Keys the topic names are trusted only
+/// once a record signed by a trusted key brings them in, as authorizers trust them; a key
+/// named by an unsigned or forged record would otherwise let a writer hide forgeries from
+/// the planner (no re-assertion, no checkpoint re-signing).
+fn planning_replica(doc: &PolicyDocument) -> Replica {
     let anchor = PolicyDocument {
         schema: doc.schema.clone(),
         revision: 0,
         issuers: Vec::new(),
         clients: Vec::new(),
         apis: Vec::new(),
-        publishers: trusted_publishers(doc, records),
+        publishers: doc.publishers.clone(),
     };
-    // A publisher key that does not parse is simply not trusted.
-    let view = PolicyView::from_document(anchor.clone()).unwrap_or_else(|_| {
-        PolicyView::from_document(PolicyDocument {
-            publishers: doc.publishers.clone(),
-            ..anchor
-        })
-        .unwrap_or_default()
-    });
-    Replica::new(Some(view))
+    // A document whose publisher keys do not parse is refused by `plan` anyway.
+    Replica::new(Some(PolicyView::from_document(anchor).unwrap_or_default()))
 }
 
 /// Folds the records into the topic's current state, judging each as an authorizer
-/// holding `doc`'s publisher keys would.
+/// baked with `doc`'s publisher keys would.
 pub fn topic_state(doc: &PolicyDocument, records: &[Record]) -> TopicState {
-    let mut replica = planning_replica(doc, records);
+    let mut replica = planning_replica(doc);
     let mut state = TopicState::default();
     for r in records {
         state.records += 1;
@@ -129,6 +120,7 @@ pub fn topic_state(doc: &PolicyDocument, records: &[Record]) -> TopicState {
                 let Some(event) = r.value.as_deref().and_then(event_of) else {
                     continue;
                 };
+                state.unverified.remove(&(kind, id.clone()));
                 state.max_revision = state.max_revision.max(revision);
                 state.latest.insert(
                     (kind, id),
@@ -140,12 +132,29 @@ pub fn topic_state(doc: &PolicyDocument, records: &[Record]) -> TopicState {
                 );
             }
             Applied::Tombstone { kind, id } => {
+                state.unverified.remove(&(kind, id.clone()));
                 state.latest.remove(&(kind, id));
             }
-            Applied::Checkpoint { revision, .. } => {
+            Applied::Checkpoint {
+                revision,
+                signed_by,
+                ..
+            } => {
                 state.max_revision = state.max_revision.max(revision);
+                state.checkpoint_signed_by = Some(signed_by);
             }
-            Applied::Rejected { .. } => state.rejected += 1,
+            Applied::Rejected { .. } => {
+                state.rejected += 1;
+                if let Some(entity) = r.key.as_deref().and_then(parse_key) {
+                    state.unverified.insert(
+                        entity,
+                        Unverified {
+                            offset: r.offset,
+                            kid: r.value.as_deref().and_then(jws_kid),
+                        },
+                    );
+                }
+            }
         }
     }
     state.checkpoint = replica.checkpoint().cloned();
@@ -283,6 +292,27 @@ pub fn changes(doc: &PolicyDocument, state: &TopicState) -> Result<Vec<Change>, 
                 });
             }
         }
+        // A publisher key the document dropped whose record the planner cannot verify (it is
+        // signed by that very key, say) but which the portal's own checkpoint lists: an
+        // authorizer baked with that key still trusts it until a signed delete arrives. Only
+        // checkpoint-listed keys, so a writer cannot make the portal sign deletes at will.
+        if kind == EntityKind::Publisher {
+            let listed = state.checkpoint.iter().flat_map(|c| c.entities.keys());
+            for (k, id) in listed.filter_map(|key| parse_key(key.as_bytes())) {
+                if k == kind
+                    && !wanted.contains_key(&id)
+                    && !state.latest.contains_key(&(k, id.clone()))
+                {
+                    deletes.push(Change {
+                        kind,
+                        id,
+                        op: Op::Delete,
+                        data: None,
+                        previous: None,
+                    });
+                }
+            }
+        }
     }
     // Publisher deletes go last of all.
     deletes.sort_by_key(|c| c.kind == EntityKind::Publisher);
@@ -297,6 +327,14 @@ pub struct CheckpointClock {
     pub issued_at: String,
     /// Now, in Unix seconds.
     pub now: i64,
+    /// Now, in Unix milliseconds: the least revision this run issues. The clock, not only
+    /// the topic, sets the revision, because the topic's newest records can be buried by a
+    /// writer and compacted away; keep the portal's clock synchronised (NTP).
+    pub now_ms: u64,
+    /// The publisher key this run signs with, if any: a newest checkpoint signed by another
+    /// key is due too, so that after a rotation the checkpoint verifies with the new key
+    /// alone (a planner whose document dropped the old key can still read it).
+    pub signing_kid: Option<String>,
     /// Re-sign the checkpoint when the topic's newest is older than this (seconds), even
     /// with nothing changed: authorizers serve the stream's state only while a checkpoint
     /// is younger than their maximum age, so the portal runs `authz publish` on a schedule.
@@ -304,7 +342,10 @@ pub struct CheckpointClock {
 }
 
 /// The whole run: changes at one new revision and, when `signed`, a checkpoint listing
-/// every key's revision after them. With no change, a checkpoint is still planned when the
+/// every key's revision after them. The revision is above every revision the topic verifiably
+/// holds and the document's, and at least the clock's milliseconds: never one issued before,
+/// even when a writer buried the newest records and compaction removed them (a warm
+/// authorizer holding that revision would ignore the re-issued one). With no change, a checkpoint is still planned when the
 /// topic's newest one does not describe the topic (missing, or compacted out of date) or is
 /// due for re-signing, so running `authz publish` again re-asserts the state.
 pub fn plan(
@@ -317,7 +358,8 @@ pub fn plan(
     let base = state.max_revision.max(doc.revision);
     let revision = base
         .checked_add(1)
-        .ok_or(PlanError::RevisionExhausted(base))?;
+        .ok_or(PlanError::RevisionExhausted(base))?
+        .max(clock.now_ms);
     let mut entities: BTreeMap<String, u64> = state
         .latest
         .iter()
@@ -332,7 +374,8 @@ pub fn plan(
             .as_deref()
             .and_then(parse_rfc3339)
             .is_none_or(|at| !is_fresh(at, clock.now, clock.refresh_after_s))
-    });
+    }) || (clock.signing_kid.is_some()
+        && state.checkpoint_signed_by != clock.signing_kid);
     let checkpoint = (signed && (!changes.is_empty() || current != Some(&entities) || due))
         .then(|| Checkpoint::new(revision, Some(clock.issued_at.clone()), entities));
     Ok(Plan {
@@ -340,6 +383,74 @@ pub fn plan(
         changes,
         checkpoint,
     })
+}
+
+/// A `publisher/*` record a run re-asserts although the topic holds it signed by a key the
+/// document does not list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResignedPublisher {
+    /// `publisher/<kid>`.
+    pub key: String,
+    /// The offset of the topic's copy.
+    pub offset: i64,
+    /// The unlisted key that signed the topic's copy.
+    pub signed_by: String,
+}
+
+/// The publisher records `changes` re-asserts whose copy on the topic is signed by a key
+/// `doc` does not list. Re-asserting `publisher/<new>` signed by the new key itself cuts off
+/// authorizers baked with the old key only: they trust the new key through the old copy
+/// alone, and reject everything signed by it once compaction drops that copy.
+pub fn resigned_publishers(
+    doc: &PolicyDocument,
+    state: &TopicState,
+    changes: &[Change],
+) -> Vec<ResignedPublisher> {
+    changes
+        .iter()
+        // Re-asserted because the planner accepts no copy (not because the key changed).
+        .filter(|c| c.kind == EntityKind::Publisher && c.op == Op::Upsert && c.previous.is_none())
+        .filter_map(|c| {
+            let copy = state.unverified.get(&(c.kind, c.id.clone()))?;
+            let kid = copy.kid.as_ref()?;
+            (!doc.publishers.iter().any(|p| &p.kid == kid)).then(|| ResignedPublisher {
+                key: record_key(c.kind, &c.id),
+                offset: copy.offset,
+                signed_by: kid.clone(),
+            })
+        })
+        .collect()
+}
+
+/// One warning per unlisted key for [`resigned_publishers`]: what is re-asserted, who it
+/// cuts off, and the rotation order that avoids it.
+pub fn resigned_publisher_warnings(
+    found: &[ResignedPublisher],
+    signing_kid: Option<&str>,
+) -> Vec<String> {
+    let mut by_signer: BTreeMap<&str, Vec<&ResignedPublisher>> = BTreeMap::new();
+    for f in found {
+        by_signer.entry(f.signed_by.as_str()).or_default().push(f);
+    }
+    let signer = signing_kid.map_or("the signing key".to_string(), |k| format!("\"{k}\""));
+    by_signer
+        .into_iter()
+        .map(|(old, found)| {
+            let records: Vec<String> = found
+                .iter()
+                .map(|f| format!("{} (offset {})", f.key, f.offset))
+                .collect();
+            let kids: Vec<&str> = found
+                .iter()
+                .map(|f| f.key.trim_start_matches("publisher/"))
+                .collect();
+            let kids = kids.join(", ");
+            format!(
+                "this run re-asserts {records} signed by {signer}: the topic's copy is signed by \"{old}\", which the policy no longer lists. Authorizers baked with \"{old}\" but not {kids} trust {kids} only through that copy; once compaction drops it, they reject everything signed by {kids} (entities withheld, requests denied). Fine if every authorizer is baked with {kids} already. Otherwise list \"{old}\" in `publishers` again (nothing is re-asserted while both are listed), re-bake every authorizer with both keys, and only then drop \"{old}\" (docs/policy-events.md, \"Publisher keys change through the same stream\")",
+                records = records.join(", "),
+            )
+        })
+        .collect()
 }
 
 /// Replays records through a replica (as an authorizer would) and reports each verdict.
@@ -368,7 +479,9 @@ mod tests {
         CheckpointClock {
             issued_at: "2027-01-15T08:00:00Z".into(),
             now: 1_800_000_000,
+            now_ms: 1_800_000_000_000,
             refresh_after_s: 3600,
+            signing_kid: None,
         }
     }
 
@@ -442,7 +555,8 @@ mod tests {
         assert_eq!(state.rejected, 2);
         assert_eq!(state.max_revision, 2, "forged revisions do not count");
         let run = plan(&doc, &state, true, &clock()).expect("plan");
-        assert_eq!(run.revision, 3);
+        let revision = clock().now_ms;
+        assert_eq!(run.revision, revision);
         let keys: Vec<String> = run
             .changes
             .iter()
@@ -451,10 +565,10 @@ mod tests {
         assert!(keys.contains(&"client/b".to_string()), "{keys:?}");
         assert!(!keys.contains(&"client/a".to_string()), "{keys:?}");
         let cp = run.checkpoint.expect("a checkpoint in signed mode");
-        assert_eq!(cp.revision, 3);
+        assert_eq!(cp.revision, revision);
         assert_eq!(cp.entities.get("client/a"), Some(&2));
-        assert_eq!(cp.entities.get("client/b"), Some(&3));
-        assert_eq!(cp.entities.get("publisher/p"), Some(&3));
+        assert_eq!(cp.entities.get("client/b"), Some(&revision));
+        assert_eq!(cp.entities.get("publisher/p"), Some(&revision));
     }
 
     #[test]
@@ -491,6 +605,7 @@ mod tests {
         let later = CheckpointClock {
             issued_at: "2027-01-15T09:00:01Z".into(),
             now: clock().now + 3601,
+            now_ms: clock().now_ms + 3_601_000,
             ..clock()
         };
         let due = plan(&doc, &topic_state(&doc, &records), true, &later).expect("plan");
@@ -561,5 +676,382 @@ mod tests {
         assert!(PlanError::SigningWithoutPublishers("p".into())
             .to_string()
             .contains("bake"));
+    }
+
+    fn event(
+        kind: EntityKind,
+        id: &str,
+        revision: u64,
+        data: Option<Value>,
+        key: Option<&SigningKey>,
+    ) -> String {
+        encode_value(
+            &PolicyEvent {
+                schema: EVENT_SCHEMA.into(),
+                kind: kind.as_str().into(),
+                id: id.into(),
+                revision,
+                op: if data.is_some() {
+                    Op::Upsert
+                } else {
+                    Op::Delete
+                },
+                issued_at: None,
+                data,
+            },
+            key,
+        )
+        .expect("encode")
+    }
+
+    fn publisher_data(k: &SigningKey) -> Value {
+        json!({"kid": k.kid, "jwk": k.public_jwk()})
+    }
+
+    /// A checkpoint issued at the test clock's time, signed by `key`.
+    fn checkpoint_record(
+        offset: i64,
+        key: &SigningKey,
+        revision: u64,
+        entities: &[(&str, u64)],
+    ) -> Record {
+        let cp = Checkpoint::new(
+            revision,
+            Some(clock().issued_at),
+            entities.iter().map(|(k, r)| (k.to_string(), *r)).collect(),
+        );
+        record(
+            offset,
+            CHECKPOINT_KEY,
+            Some(encode_checkpoint(&cp, key).expect("sign")),
+        )
+    }
+
+    fn keys_of(changes: &[Change]) -> Vec<(String, Op)> {
+        changes
+            .iter()
+            .map(|c| (record_key(c.kind, &c.id), c.op))
+            .collect()
+    }
+
+    #[test]
+    fn a_buried_topic_still_plans_a_revision_above_the_ones_issued_before() {
+        // The portal issued revision t1 (two minutes ago), then t2 (a minute ago) for
+        // client/a. A writer buried the newer records (the t2 event and its checkpoint) and
+        // compaction kept only t1's. A warm authorizer holds t2 and ignores anything at or
+        // below it, so reusing a revision up to t2 would never reach it.
+        let t1 = clock().now_ms - 120_000;
+        let t2 = clock().now_ms - 60_000;
+        let k = SigningKey::generate("p", Algorithm::EdDSA).expect("key");
+        let doc = document(Some(&k), &[("a", "suspended")]);
+        let buried = vec![
+            record(
+                0,
+                "publisher/p",
+                Some(event(
+                    EntityKind::Publisher,
+                    "p",
+                    t1,
+                    Some(publisher_data(&k)),
+                    Some(&k),
+                )),
+            ),
+            record(
+                1,
+                "client/a",
+                Some(client_event("a", t1, "active", Some(&k))),
+            ),
+            checkpoint_record(2, &k, t1, &[("publisher/p", t1), ("client/a", t1)]),
+            record(5, "client/a", Some("garbage".into())),
+            record(6, CHECKPOINT_KEY, Some("garbage".into())),
+        ];
+        let state = topic_state(&doc, &buried);
+        assert_eq!(state.max_revision, t1, "the newest verifiable revision");
+        let run = plan(&doc, &state, true, &clock()).expect("plan");
+        assert!(
+            run.revision > t2,
+            "revision {} reused (t2 = {t2})",
+            run.revision
+        );
+        assert_eq!(run.revision, clock().now_ms);
+        assert_eq!(
+            keys_of(&run.changes),
+            [("client/a".to_string(), Op::Upsert)]
+        );
+        // Above the topic's and the document's revision when they are ahead of the clock.
+        let ahead = PolicyDocument {
+            revision: clock().now_ms + 7,
+            ..doc.clone()
+        };
+        let run = plan(&ahead, &state, true, &clock()).expect("plan");
+        assert_eq!(run.revision, clock().now_ms + 8);
+    }
+
+    #[test]
+    fn a_publisher_key_only_an_unsigned_record_names_is_not_trusted() {
+        let k = SigningKey::generate("p", Algorithm::EdDSA).expect("key");
+        let evil = SigningKey::generate("evil", Algorithm::EdDSA).expect("key");
+        let doc = document(Some(&k), &[("a", "active")]);
+        // The portal's records, each then covered by the writer's: an unsigned
+        // `publisher/evil`, and the same content re-signed by evil at a higher revision, with a
+        // checkpoint by evil that describes the result. Compaction keeps the writer's.
+        let records = vec![
+            record(
+                0,
+                "publisher/p",
+                Some(event(
+                    EntityKind::Publisher,
+                    "p",
+                    2,
+                    Some(publisher_data(&k)),
+                    Some(&k),
+                )),
+            ),
+            record(
+                3,
+                "publisher/evil",
+                Some(event(
+                    EntityKind::Publisher,
+                    "evil",
+                    3,
+                    Some(publisher_data(&evil)),
+                    None,
+                )),
+            ),
+            record(
+                4,
+                "client/a",
+                Some(client_event("a", 3, "active", Some(&evil))),
+            ),
+            checkpoint_record(5, &evil, 3, &[("publisher/p", 2), ("client/a", 3)]),
+        ];
+        let state = topic_state(&doc, &records);
+        assert_eq!(state.rejected, 3, "authorizers reject all three: {state:?}");
+        assert!(
+            state.checkpoint.is_none(),
+            "evil's checkpoint does not verify"
+        );
+        assert!(!state.latest.contains_key(&(EntityKind::Client, "a".into())));
+        let run = plan(&doc, &state, true, &clock()).expect("plan");
+        assert_eq!(
+            keys_of(&run.changes),
+            [("client/a".to_string(), Op::Upsert)],
+            "the portal's client is re-asserted; the unsigned key is no business of the portal's"
+        );
+        assert!(
+            run.checkpoint.is_some(),
+            "and a checkpoint signed by the portal"
+        );
+        assert!(resigned_publishers(&doc, &state, &run.changes).is_empty());
+    }
+
+    #[test]
+    fn a_publisher_key_a_trusted_record_brings_in_verifies_what_follows_in_log_order() {
+        let k = SigningKey::generate("p", Algorithm::EdDSA).expect("key");
+        let q = SigningKey::generate("q", Algorithm::EdDSA).expect("key");
+        let doc = document(Some(&k), &[("a", "active")]);
+        let by_q = record(
+            0,
+            "client/a",
+            Some(client_event("a", 2, "active", Some(&q))),
+        );
+        let q_key = record(
+            1,
+            "publisher/q",
+            Some(event(
+                EntityKind::Publisher,
+                "q",
+                3,
+                Some(publisher_data(&q)),
+                Some(&k),
+            )),
+        );
+        let by_q_again = record(
+            2,
+            "client/a",
+            Some(client_event("a", 4, "active", Some(&q))),
+        );
+        // Before the record that brings q in: rejected, as an authorizer would.
+        let state = topic_state(&doc, &[by_q, q_key, by_q_again.clone()][..2]);
+        assert_eq!(state.rejected, 1);
+        assert!(!state.latest.contains_key(&(EntityKind::Client, "a".into())));
+        let state = topic_state(
+            &doc,
+            &[
+                record(
+                    1,
+                    "publisher/q",
+                    Some(event(
+                        EntityKind::Publisher,
+                        "q",
+                        3,
+                        Some(publisher_data(&q)),
+                        Some(&k),
+                    )),
+                ),
+                by_q_again,
+            ],
+        );
+        assert_eq!(state.rejected, 0);
+        assert_eq!(
+            state
+                .latest
+                .get(&(EntityKind::Client, "a".into()))
+                .map(|l| l.revision),
+            Some(4)
+        );
+    }
+
+    /// A topic after the first two steps of a rotation from `old` to `new` (both listed): the
+    /// first run signed by `old` (publisher keys and client a at revision 10), the second
+    /// signed by `new` (client b at revision 20, and its checkpoint).
+    fn rotated_topic(old: &SigningKey, new: &SigningKey) -> Vec<Record> {
+        vec![
+            record(
+                0,
+                "publisher/old",
+                Some(event(
+                    EntityKind::Publisher,
+                    "old",
+                    10,
+                    Some(publisher_data(old)),
+                    Some(old),
+                )),
+            ),
+            record(
+                1,
+                "publisher/new",
+                Some(event(
+                    EntityKind::Publisher,
+                    "new",
+                    10,
+                    Some(publisher_data(new)),
+                    Some(old),
+                )),
+            ),
+            record(
+                2,
+                "client/a",
+                Some(client_event("a", 10, "active", Some(old))),
+            ),
+            checkpoint_record(
+                3,
+                old,
+                10,
+                &[
+                    ("publisher/old", 10),
+                    ("publisher/new", 10),
+                    ("client/a", 10),
+                ],
+            ),
+            record(
+                4,
+                "client/b",
+                Some(client_event("b", 20, "active", Some(new))),
+            ),
+            checkpoint_record(
+                5,
+                new,
+                20,
+                &[
+                    ("publisher/old", 10),
+                    ("publisher/new", 10),
+                    ("client/a", 10),
+                    ("client/b", 20),
+                ],
+            ),
+        ]
+    }
+
+    fn two_key_document(keys: &[&SigningKey]) -> PolicyDocument {
+        let mut doc = document(None, &[("a", "active"), ("b", "active")]);
+        doc.publishers = keys
+            .iter()
+            .map(|k| serde_json::from_value(publisher_data(k)).expect("publisher"))
+            .collect();
+        doc
+    }
+
+    #[test]
+    fn dropping_the_old_publisher_key_re_asserts_its_records_and_warns_about_the_new_key() {
+        let old = SigningKey::generate("old", Algorithm::EdDSA).expect("key");
+        let new = SigningKey::generate("new", Algorithm::EdDSA).expect("key");
+        let records = rotated_topic(&old, &new);
+        // Both listed: the topic is as the document says, whoever signed what.
+        let both = two_key_document(&[&old, &new]);
+        let signing_new = CheckpointClock {
+            signing_kid: Some("new".into()),
+            ..clock()
+        };
+        let run = plan(&both, &topic_state(&both, &records), true, &signing_new).expect("plan");
+        assert!(run.is_empty(), "{run:?}");
+        // The old key dropped: its records are unverifiable, so re-asserted signed by the new
+        // key, `publisher/new` among them; the old key is deleted (the portal's checkpoint
+        // lists it), last.
+        let only_new = two_key_document(&[&new]);
+        let state = topic_state(&only_new, &records);
+        let run = plan(&only_new, &state, true, &signing_new).expect("plan");
+        assert_eq!(
+            keys_of(&run.changes),
+            [
+                ("publisher/new".to_string(), Op::Upsert),
+                ("client/a".to_string(), Op::Upsert),
+                ("publisher/old".to_string(), Op::Delete),
+            ]
+        );
+        let found = resigned_publishers(&only_new, &state, &run.changes);
+        assert_eq!(
+            found,
+            [ResignedPublisher {
+                key: "publisher/new".into(),
+                offset: 1,
+                signed_by: "old".into()
+            }]
+        );
+        let warnings = resigned_publisher_warnings(&found, Some("new"));
+        assert_eq!(warnings.len(), 1);
+        for part in [
+            "publisher/new (offset 1)",
+            "\"old\"",
+            "re-bake",
+            "list \"old\" in `publishers` again",
+        ] {
+            assert!(warnings[0].contains(part), "{part}: {}", warnings[0]);
+        }
+        // A key never listed by the portal's checkpoint is not deleted however it is named.
+        let mut no_checkpoint = records.clone();
+        no_checkpoint.retain(|r| r.key.as_deref() != Some(CHECKPOINT_KEY.as_bytes()));
+        let run = plan(
+            &only_new,
+            &topic_state(&only_new, &no_checkpoint),
+            true,
+            &signing_new,
+        )
+        .expect("plan");
+        assert!(!keys_of(&run.changes).contains(&("publisher/old".to_string(), Op::Delete)));
+    }
+
+    #[test]
+    fn a_checkpoint_signed_by_another_key_than_the_runs_is_re_signed() {
+        let old = SigningKey::generate("old", Algorithm::EdDSA).expect("key");
+        let new = SigningKey::generate("new", Algorithm::EdDSA).expect("key");
+        let mut records = rotated_topic(&old, &new);
+        records.truncate(4);
+        let mut both = two_key_document(&[&old, &new]);
+        both.clients.retain(|c| c.id == "a");
+        let state = topic_state(&both, &records);
+        assert_eq!(state.checkpoint_signed_by.as_deref(), Some("old"));
+        let by = |kid: &str| CheckpointClock {
+            signing_kid: Some(kid.into()),
+            ..clock()
+        };
+        assert!(plan(&both, &state, true, &by("old"))
+            .expect("plan")
+            .is_empty());
+        let run = plan(&both, &state, true, &by("new")).expect("plan");
+        assert!(
+            run.changes.is_empty() && run.checkpoint.is_some(),
+            "{run:?}"
+        );
     }
 }

@@ -8,7 +8,8 @@ use authorizer::config::{KafkaAuth, StreamConfig};
 use authorizer::policy::{load_policy, PolicyView};
 use authorizer::stream::event::Op;
 use authorizer::stream::plan::{
-    check_signing, plan, topic_state, verdicts, CheckpointClock, Record,
+    check_signing, plan, resigned_publisher_warnings, resigned_publishers, topic_state, verdicts,
+    CheckpointClock, Record,
 };
 use authorizer::stream::publish::{
     create_topic, publish, read_records, recommended_topic_config, tombstone,
@@ -126,14 +127,22 @@ pub fn publish_cmd(args: PublishArgs) -> Result<ExitCode, String> {
             args.conn.topic
         );
     }
-    let now = now_seconds();
+    // One reading of the clock: the revision (milliseconds) and the checkpoint's time.
+    let now_ms = authorizer::observe::unix_millis();
+    let now = i64::try_from(now_ms / 1000).unwrap_or(i64::MAX);
     let clock = CheckpointClock {
         issued_at: rfc3339(now),
         now,
+        now_ms,
         refresh_after_s: args.refresh_checkpoint_after,
+        signing_kid: key.as_ref().map(|k| k.kid.clone()),
     };
     let run = plan(&doc, &state, signed, &clock).map_err(|e| e.to_string())?;
     let revision = run.revision;
+    let resigned = resigned_publishers(&doc, &state, &run.changes);
+    for w in resigned_publisher_warnings(&resigned, key.as_ref().map(|k| k.kid.as_str())) {
+        eprintln!("warning: {}: {w}", args.conn.topic);
+    }
     for c in &run.changes {
         let verb = match (c.op, c.previous) {
             (Op::Delete, _) => "delete",
