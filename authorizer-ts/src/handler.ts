@@ -1,18 +1,20 @@
 // The Lambda function (nodejs22.x): init once (configuration, baked policy), then one
 // decision per invocation, with the Rust build's log line and EMF metrics
 // (authorizer/src/bin/bootstrap.rs, runtime.rs). With AUTHZ_KAFKA_* set, the policy stream
-// (stream/live.ts) starts in the background and the view it serves replaces the baked one.
+// (stream/live.ts) starts in the background and the view it serves replaces the baked one;
+// with AUTHZ_STATUS_TOPIC also, the status reporter (status/reporter.ts, docs/fleet.md).
 
 import { readFileSync } from "node:fs";
 
 import type { EventJson } from "./apigw/event.js";
 import { handleEvent } from "./apigw/response.js";
-import { configFromEnv, levelAtLeast, type Config, type LogLevel } from "./config.js";
+import { configFromEnv, levelAtLeast, type Config, type LogLevel, type StreamConfig } from "./config.js";
 import { compact, toJsonSafe, type Out } from "./json.js";
 import { decisionLog, decisionMetrics } from "./observe.js";
 import { loadPolicy } from "./policy/load.js";
 import { PolicyErrors } from "./policy/validate.js";
 import type { PolicyView } from "./policy/view.js";
+import { Reporter, statusSettings } from "./status/reporter.js";
 import { LiveStream } from "./stream/live.js";
 import { WorkerReader } from "./stream/worker-reader.js";
 
@@ -53,6 +55,8 @@ export class Authorizer {
     private readonly view: PolicyView | undefined,
     /** The policy stream, when configured: its view replaces the baked one. */
     readonly stream?: LiveStream,
+    /** The status reporter, told of each decision's freshness (docs/fleet.md). */
+    readonly status?: Reporter,
   ) {}
 
   /** Handles one authorizer event: freshness check, decision, log line, metrics, response. */
@@ -66,6 +70,7 @@ export class Authorizer {
     if (levelAtLeast(this.config.logLevel, "info")) {
       process.stdout.write(`${compact(decisionLog(outcome, this.config.apiId, latencyUs, stale, requestId))}\n${compact(decisionMetrics(outcome, this.config.apiId, nowMs, stalenessMs, stale))}\n`);
     }
+    this.status?.onInvocation(stale, stalenessMs);
     return outcome.response;
   }
 }
@@ -74,16 +79,25 @@ export class Authorizer {
 export function init(env: Readonly<Record<string, string | undefined>>): Authorizer {
   const { config, problems } = configFromEnv(env);
   for (const problem of problems) log(config.logLevel, "error", { msg: "configuration problem", problem });
+  const { settings, problems: statusProblems } = statusSettings(env, config);
+  for (const problem of statusProblems) log(config.logLevel, "error", { msg: "configuration problem", problem });
   const baked = loadBaked(config);
   if (config.stream === undefined) return new Authorizer(config, baked);
-  const stream = new LiveStream(config.stream, config.logLevel, baked, {
-    log: (level, line) => { log(config.logLevel, level, line); },
-    metric: (record) => process.stdout.write(`${compact(record)}\n`),
-  });
+  const streamConfig = config.stream;
+  const sink = { log: (level: LogLevel, line: Record<string, Out>) => { log(config.logLevel, level, line); } };
   // The Kafka client runs on a worker thread: its import is costly (BENCHMARKS.md) and must
-  // not hold up decisions; the baked policy serves until the stream has caught up.
-  stream.start((cfg) => WorkerReader.start(cfg, new URL("./kafka-worker.mjs", import.meta.url)));
-  return new Authorizer(config, baked, stream);
+  // not hold up decisions; the baked policy serves until the stream has caught up. The
+  // status producer shares the worker (and the import).
+  let worker: WorkerReader | undefined;
+  const kafka = (cfg: StreamConfig): WorkerReader => (worker ??= WorkerReader.start(cfg, new URL("./kafka-worker.mjs", import.meta.url)));
+  const reporter = settings === undefined ? undefined : new Reporter(settings, () => kafka(streamConfig), { syncBudgetMs: streamConfig.syncBudgetMs, log: sink.log });
+  const stream = new LiveStream(streamConfig, config.logLevel, baked, {
+    ...sink,
+    metric: (record) => process.stdout.write(`${compact(record)}\n`),
+  }, reporter);
+  reporter?.watch(() => ({ revision: stream.view()?.revision, caughtUp: stream.stats.caughtUp }));
+  stream.start(kafka);
+  return new Authorizer(config, baked, stream, reporter);
 }
 
 const authorizer = init(process.env);
