@@ -133,24 +133,26 @@ func TestFleetStatus(t *testing.T) {
 		t.Fatalf("one environment expected: %+v", g)
 	}
 	env := g.Environments[0]
-	if g.Account != "123456789012" || g.Region != "eu-west-1" || env.Revision != 11 || env.Source != "stream" || env.Stale ||
+	// `authz publish` numbers the events past the topic's and the document's revisions.
+	published := env.Revision
+	if g.Account != "123456789012" || g.Region != "eu-west-1" || published <= 10 || env.Source != "stream" || env.Stale ||
 		!env.CaughtUp || env.ModuleVersion != "1.4.0" || len(env.Environment) != 32 ||
 		(build == "rust" && !strings.HasPrefix(env.Authorizer, "rust ")) || (build == "typescript" && env.Authorizer != "typescript 0.1.0") {
-		t.Fatalf("reconciled at 11 as a %s build: %+v", build, g)
+		t.Fatalf("reconciled past the baked revision as a %s build: %+v", build, g)
 	}
 
-	// Someone with write access but no key publishes revision 12: every record is unsigned,
-	// refused and reported as a NACK; the decisions do not change.
-	v12 := writeJSON(t, filepath.Join(dir, "v12.json"), testPolicy(key, 12, "web-app"))
-	publish(t, brokers, topic, v12)
+	// Someone with write access but no key publishes a newer revision: every record is
+	// unsigned, refused and reported as a NACK; the decisions do not change.
+	forged := writeJSON(t, filepath.Join(dir, "forged.json"), testPolicy(key, int(published)+1, "web-app"))
+	publish(t, brokers, topic, forged)
 	g = until("nacking")
 	env = g.Environments[0]
-	if env.Revision != 11 || env.Stale || env.RejectedTotal == 0 || len(g.Nacks) == 0 {
-		t.Fatalf("nacking at 11: %+v", g)
+	if env.Revision != published || env.Stale || env.RejectedTotal == 0 || len(g.Nacks) == 0 {
+		t.Fatalf("nacking at %d: %+v", published, g)
 	}
 	for _, n := range g.Nacks {
-		if n.Reason != "unsigned" || n.Revision == nil || *n.Revision != 12 {
-			t.Fatalf("a NACK of an unsigned record claiming revision 12: %+v", g.Nacks)
+		if n.Reason != "unsigned" || n.Revision == nil || *n.Revision <= published {
+			t.Fatalf("a NACK of an unsigned record claiming a revision past %d: %+v", published, g.Nacks)
 		}
 	}
 	t.Logf("%s build: %d NACK(s), e.g. %s (%s, revision %d)", build, len(g.Nacks), g.Nacks[0].Key, g.Nacks[0].Reason, *g.Nacks[0].Revision)
