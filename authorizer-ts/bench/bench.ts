@@ -6,6 +6,8 @@
 import { handleEvent } from "../src/apigw/response.js";
 import { decide } from "../src/decision.js";
 import { loadPolicy } from "../src/policy/load.js";
+import { buildReport, encode, Ledger } from "../src/status/report.js";
+import { Reporter, settingsForGateway } from "../src/status/reporter.js";
 import { verifySignature } from "../src/token.js";
 import { claims, generateKey, httpV2, ISS, NOW, policy, token, type TestAlg } from "../test/helpers.js";
 
@@ -54,6 +56,18 @@ measure("handleEvent REST TOKEN RS256 (allow)", () => handleEvent(view, "orders"
 const forged = `${rs.slice(0, -4)}AAAA`;
 measure("decide RS256 forged (bad_signature)", () => decide(view, "orders", { method: "GET", path: "/orders", token: forged }, NOW));
 measure("decide garbage (malformed_token)", () => decide(view, "orders", { method: "GET", path: "/orders", token: "a.b.c" }, NOW));
+
+// Status reporting (docs/fleet.md): what a decision runs, and the report built off its path.
+const reporter = new Reporter(settingsForGateway("orders", "orders"), () => ({ send: () => Promise.resolve() }), { syncBudgetMs: 50n, log: () => undefined });
+reporter.onInvocation(false, 0n);
+measure("status onInvocation, no report due", () => {
+  reporter.onInvocation(false, 0n);
+});
+reporter.stop();
+const ledger = new Ledger();
+for (let i = 0n; i < 16n; i++) ledger.record(0, i, Buffer.from(`client/c${i}`), Buffer.from(`{"revision": ${i}}`), { op: "rejected", reason: "unsigned", detail: "a plain JSON event where the policy requires a signed one" }, 1n);
+const identity = settingsForGateway("orders", "orders").identity;
+measure("status build and encode (16 rejections)", () => encode(buildReport(identity, ledger, { revision: 42n, caughtUp: true, stale: false, stalenessMs: 3n }, "invocation", 1n, 60_000n, 1n)));
 
 // A 10,000-client policy: load time (the cold-start part that grows with the policy).
 const big = JSON.parse(text) as { clients: unknown[] };

@@ -35,6 +35,7 @@ func TestNodejsHandler(t *testing.T) {
 		{"PolicyChangeTakesEffect", TestPolicyChangeTakesEffect},
 		{"FreezeThaw", TestFreezeThaw},
 		{"BrokerOutage", TestBrokerOutage},
+		{"FleetStatus", TestFleetStatus},
 	} {
 		t.Run(c.name, c.run)
 	}

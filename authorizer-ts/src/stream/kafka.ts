@@ -6,7 +6,7 @@
 
 import { randomBytes } from "node:crypto";
 
-import { Consumer, type ClusterMetadata } from "@platformatic/kafka";
+import { Consumer, Producer, ProduceAcks, type ClusterMetadata } from "@platformatic/kafka";
 
 import type { StreamConfig } from "../config.js";
 import type { KafkaRecordRead, PartitionFetch, Reader } from "./kafka-types.js";
@@ -50,10 +50,11 @@ interface BootstrapBrokers {
 
 type BufferConsumer = Consumer;
 type ConsumerOptions = ConstructorParameters<typeof Consumer<Buffer, Buffer, Buffer, Buffer>>[0];
+type ProducerOptions = ConstructorParameters<typeof Producer<Buffer, Buffer, Buffer, Buffer>>[0];
 type FetchResponse = Awaited<ReturnType<BufferConsumer["fetch"]>>;
 
 /** Authentication options for `cfg.auth`; an error names the variable to set. */
-async function authOptions(cfg: StreamConfig): Promise<Partial<ConsumerOptions>> {
+async function authOptions(cfg: StreamConfig): Promise<Partial<ConsumerOptions & ProducerOptions>> {
   switch (cfg.auth) {
     case "plaintext":
       return {};
@@ -132,6 +133,49 @@ export class TopicReader implements Reader {
 
   async close(): Promise<void> {
     await this.consumer.close(true);
+  }
+}
+
+/** How many status reports may wait for their acknowledgement; one more is dropped (a newer
+ *  report supersedes them anyway). librdkafka's queue.buffering.max.messages in the Rust build. */
+export const MAX_UNACKNOWLEDGED_REPORTS = 16;
+
+/** The status reporter's producer (docs/fleet.md): a client of its own, writing the status
+ *  topic only, created on the first report. */
+export class StatusProducer {
+  private waiting = 0;
+
+  private constructor(private readonly producer: Producer) {}
+
+  static async connect(cfg: StreamConfig): Promise<StatusProducer> {
+    const brokers = await resolveBrokers(cfg);
+    return new StatusProducer(new Producer<Buffer, Buffer, Buffer, Buffer>({
+      clientId: "gateway-authorizer-status",
+      bootstrapBrokers: brokers.split(",").map((b) => b.trim()).filter((b) => b !== ""),
+      // The Rust build's librdkafka defaults: every in-sync replica acknowledges, no
+      // idempotence (which would need one more permission on MSK).
+      acks: ProduceAcks.ALL,
+      idempotent: false,
+      autocreateTopics: false,
+      connectTimeout: 5000,
+      timeout: 5000,
+      ...(await authOptions(cfg)),
+    }));
+  }
+
+  /** Sends one record; resolves once acknowledged. Refused at once when too many wait. */
+  async send(topic: string, key: string, value: string): Promise<void> {
+    if (this.waiting >= MAX_UNACKNOWLEDGED_REPORTS) throw new Error(`${MAX_UNACKNOWLEDGED_REPORTS} status reports already wait for their acknowledgement`);
+    this.waiting += 1;
+    try {
+      await this.producer.send({ messages: [{ topic, key: Buffer.from(key), value: Buffer.from(value) }] });
+    } finally {
+      this.waiting -= 1;
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.producer.close(true);
   }
 }
 

@@ -43,6 +43,13 @@ export interface Sink {
   metric(record: Out): void;
 }
 
+/** Who else hears of every record read and what became of it, and of every new view
+ *  swapped in: the status reporter (status/reporter.ts). Called on the loop, never waited for. */
+export interface StreamObserver {
+  record(partition: number, offset: bigint, key: Uint8Array | null, value: Uint8Array | null, outcome: Applied): void;
+  applied(): void;
+}
+
 /** How the loop reaches Kafka: the real reader, loaded lazily (its import is costly). */
 export type Connect = (cfg: StreamConfig) => Promise<Reader> | Reader;
 
@@ -72,6 +79,7 @@ export class LiveStream {
     private readonly level: LogLevel,
     private readonly baked: PolicyView | undefined,
     private readonly sink: Sink,
+    private readonly observer?: StreamObserver,
   ) {
     this.served = baked;
     this.stats.revision = baked?.revision ?? 0n;
@@ -217,6 +225,7 @@ export class LiveStream {
           next = record.offset + 1n;
           const outcome = replica.apply(record.key, record.value, BigInt(Math.floor(Date.now() / 1000)));
           this.record(outcome, record);
+          this.observer?.record(record.partition, record.offset, record.key, record.value, outcome);
           // In signed mode a rejected record can withhold an entity (see replica.ts).
           dirty ||= replica.signed || outcome.op !== "rejected";
         }
@@ -262,6 +271,7 @@ export class LiveStream {
     this.stats.withheld = withheld;
     this.stats.unanchored = served.unanchored;
     this.notify();
+    this.observer?.applied();
     if (changed) {
       if (served.unanchored) {
         this.sink.log("error", { msg: "policy stream not served: no checkpoint younger than AUTHZ_CHECKPOINT_MAX_AGE_S; serving the baked policy until the portal re-signs one (authz publish)", topic: this.cfg.topic, max_age_s: this.cfg.checkpointMaxAgeS, checkpoint: checkpoint ?? null });

@@ -1,14 +1,17 @@
 // The main thread's side of dist/kafka-worker.mjs: the same reader interface as kafka.ts,
-// each call a message to the worker and its answer (records arrive as structured clones).
+// each call a message to the worker and its answer (records arrive as structured clones),
+// and the status reporter's sender (the worker's status producer).
 
 import { Worker } from "node:worker_threads";
 
 import type { StreamConfig } from "../config.js";
+import type { StatusSender } from "../status/reporter.js";
 import type { PartitionFetch, Reader } from "./kafka-types.js";
 
 export type ReaderRequest =
   | { readonly id: number; readonly op: "partitions" }
   | { readonly id: number; readonly op: "fetch"; readonly offsets: ReadonlyMap<number, bigint>; readonly maxWaitMs: number }
+  | { readonly id: number; readonly op: "report"; readonly topic: string; readonly key: string; readonly value: string }
   | { readonly id: number; readonly op: "close" };
 
 export interface ReaderResponse {
@@ -20,7 +23,7 @@ export interface ReaderResponse {
 
 type Pending = (r: ReaderResponse) => void;
 
-export class WorkerReader implements Reader {
+export class WorkerReader implements Reader, StatusSender {
   private next = 0;
   private readonly pending = new Map<number, Pending>();
   private dead: string | undefined;
@@ -64,6 +67,11 @@ export class WorkerReader implements Reader {
 
   async fetch(offsets: ReadonlyMap<number, bigint>, maxWaitMs: number): Promise<Map<number, PartitionFetch>> {
     return (await this.ask({ op: "fetch", offsets, maxWaitMs } as ReaderRequest)).fetched ?? new Map();
+  }
+
+  /** One status record, sent by the worker's producer; resolves once acknowledged. */
+  async send(topic: string, key: string, value: string): Promise<void> {
+    await this.ask({ op: "report", topic, key, value } as ReaderRequest);
   }
 
   async close(): Promise<void> {

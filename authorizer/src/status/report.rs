@@ -660,6 +660,116 @@ pub(crate) mod tests {
         assert!(validate(&r).is_ok());
     }
 
+    pub(crate) const ENV_B: &str = "fedcba9876543210fedcba9876543210";
+
+    /// The states of the golden encodings in testdata/: authorizer-ts/test/status.test.ts
+    /// builds the same states and must write the same bytes.
+    fn golden_states() -> Vec<(&'static str, StatusReport)> {
+        let mut stream = Ledger::default();
+        stream.record(0, 4, Some(b"client/a"), Some(b"{}"), &applied(), 10);
+        stream.record(
+            0,
+            5,
+            Some(b"client/\x1b[31mred"),
+            Some(br#"{"revision": 43}"#),
+            &rejected(Rejection::BadSignature),
+            11,
+        );
+        stream.record(
+            1,
+            9,
+            None,
+            Some(b"eyJhbGciOiJFZERTQSJ9.eyJyZXZpc2lvbiI6MTJ9.c2ln"),
+            &Applied::Rejected {
+                reason: Rejection::Unsigned,
+                detail: "caf\u{e9} \u{7}bell".into(),
+            },
+            12,
+        );
+        stream.record(1, 2, Some(b"api/orders"), None, &applied(), 13);
+        // A lower offset than the one held: the partition's offset stays 4.
+        stream.record(0, 3, Some(b"client/b"), None, &applied(), 14);
+        let fresh = ViewState {
+            revision: Some(42),
+            caught_up: true,
+            stale: false,
+            staleness_ms: 3,
+        };
+        let stream = build_report(
+            &identity("orders", ENV_A),
+            &stream,
+            fresh,
+            Trigger::Apply,
+            7,
+            60_000,
+            20,
+        );
+
+        let mut billing = identity("billing", ENV_B);
+        billing.log_stream = None;
+        let none = build_report(
+            &billing,
+            &Ledger::default(),
+            ViewState::default(),
+            Trigger::Invocation,
+            0,
+            1_000,
+            5,
+        );
+
+        let mut full = Ledger::default();
+        for offset in 0..20i64 {
+            let key = format!("client/c{offset}");
+            let value = format!("{{\"revision\": {}}}", 100 + offset);
+            full.record(
+                2,
+                offset,
+                Some(key.as_bytes()),
+                Some(value.as_bytes()),
+                &rejected(Rejection::StaleRevision),
+                30 + offset as u64,
+            );
+        }
+        let stale = ViewState {
+            revision: Some(u64::MAX),
+            caught_up: false,
+            stale: true,
+            staleness_ms: 5_000,
+        };
+        let rejections = build_report(
+            &identity("orders", ENV_A),
+            &full,
+            stale,
+            Trigger::Invocation,
+            3,
+            60_000,
+            99,
+        );
+        vec![
+            ("stream", stream),
+            ("none", none),
+            ("rejections", rejections),
+        ]
+    }
+
+    #[test]
+    fn reports_encode_to_the_golden_files_both_builds_match() {
+        for (name, report) in golden_states() {
+            let path = format!(
+                "{}/src/status/testdata/report-{name}.json",
+                env!("CARGO_MANIFEST_DIR")
+            );
+            let golden = std::fs::read_to_string(&path).expect("golden file");
+            let text = encode(&report);
+            assert_eq!(text, golden.trim_end(), "{path}");
+            assert_eq!(
+                decode(Some(report.key().as_bytes()), Some(text.as_bytes())),
+                Ok(report),
+                "{path}"
+            );
+        }
+    }
+
     proptest! {
         /// Whatever policy records an environment reads (hostile keys and values included),
         /// its report is valid, decodes back to itself and stays under the size limit.
