@@ -170,6 +170,10 @@ pub enum WithheldBecause {
     /// The replay verified no fresh checkpoint, so the baked policy is served; the key had a
     /// record no portal writes (forged, unreadable, or older than one already applied).
     SuspectWithoutFreshCheckpoint,
+    /// The checkpoint lists every key the portal's state holds, and not this one, which the
+    /// replay holds no newer than the checkpoint (the baked floor, usually): the portal
+    /// deleted it and its delete record is missing, or never published it.
+    NotInCheckpoint { checkpoint: u64 },
 }
 
 impl WithheldBecause {
@@ -179,6 +183,9 @@ impl WithheldBecause {
                 "the last verified checkpoint lists revision {expected} but the topic yields {held}: a signed record is missing (compacted away after a hostile write?)"
             ),
             WithheldBecause::SuspectWithoutFreshCheckpoint => "no fresh checkpoint verified, so the baked policy is served, and this key had a forged, unreadable or replayed record: its baked state may be one the portal has since changed".into(),
+            WithheldBecause::NotInCheckpoint { checkpoint } => format!(
+                "the checkpoint at revision {checkpoint} lists the portal's whole state and not this key: the portal deleted it (its delete record is missing) or never published it"
+            ),
         }
     }
 
@@ -186,6 +193,7 @@ impl WithheldBecause {
         match self {
             WithheldBecause::BehindCheckpoint { .. } => "behind_checkpoint",
             WithheldBecause::SuspectWithoutFreshCheckpoint => "suspect_without_fresh_checkpoint",
+            WithheldBecause::NotInCheckpoint { .. } => "not_in_checkpoint",
         }
     }
 }

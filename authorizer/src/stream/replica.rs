@@ -217,6 +217,22 @@ impl Replica {
                     });
                 }
             }
+            // The checkpoint is the portal's whole state: an entity it does not list, held no
+            // newer than it, is one the portal deleted (a delete record buried and compacted
+            // away would otherwise bring the baked entity back) or never published.
+            for kind in [EntityKind::Issuer, EntityKind::Client, EntityKind::Api] {
+                for id in self.view.ids(kind) {
+                    let key = record_key(kind, id);
+                    if !cp.entities.contains_key(&key) && self.held(kind, id) <= cp.revision {
+                        out.push(Withheld {
+                            key,
+                            because: WithheldBecause::NotInCheckpoint {
+                                checkpoint: cp.revision,
+                            },
+                        });
+                    }
+                }
+            }
         }
         // Without a fresh checkpoint the baked policy is served; a key with a record no
         // portal writes may have had its newer signed history compacted away or rolled back.
@@ -710,6 +726,56 @@ mod tests {
                 }]
             );
         }
+    }
+
+    #[test]
+    fn a_baked_entity_the_checkpoint_does_not_list_is_withheld() {
+        // The portal deleted client `gone` (baked active): its delete record was buried under
+        // garbage and compacted away, so the portal's next checkpoint no longer lists the key.
+        // The baked entity must not come back.
+        let k = SigningKey::generate("p", Algorithm::EdDSA).expect("key");
+        let baked = signed_baked(&k, 1, &[client("gone", "active"), client("kept", "active")]);
+        let kept = event(
+            "client",
+            "kept",
+            5,
+            Op::Upsert,
+            Some(client("kept", "active")),
+            Some(&k),
+        );
+        let cp = checkpoint_issued(&k, 7, &[("client/kept", 5)], NOW);
+        let mut r = Replica::new(Some(baked));
+        r.apply(Some(b"client/gone"), Some(b"garbage"), NOW);
+        r.apply(Some(b"client/kept"), Some(&kept), NOW);
+        assert!(matches!(
+            r.apply(Some(CHECKPOINT_KEY.as_bytes()), Some(&cp), NOW),
+            Applied::Checkpoint { fresh: true, .. }
+        ));
+        let served = r.served().expect("view");
+        assert!(!served.unanchored);
+        assert!(
+            served.view.client("gone").is_none(),
+            "the deleted entity is back"
+        );
+        assert!(served.view.client("kept").is_some());
+        assert_eq!(
+            served.withheld,
+            vec![Withheld {
+                key: "client/gone".into(),
+                because: WithheldBecause::NotInCheckpoint { checkpoint: 7 },
+            }]
+        );
+        // A change newer than the checkpoint is served before the next checkpoint lists it.
+        let added = event(
+            "client",
+            "new",
+            8,
+            Op::Upsert,
+            Some(client("new", "active")),
+            Some(&k),
+        );
+        r.apply(Some(b"client/new"), Some(&added), NOW);
+        assert!(r.served().expect("view").view.client("new").is_some());
     }
 
     #[test]
