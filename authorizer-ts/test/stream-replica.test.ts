@@ -244,6 +244,123 @@ test("a rebuild must find a fresh checkpoint again", () => {
   assert.equal(served.view.revision, 1n, "the baked policy is served");
 });
 
+// ---- a rotation record copied to the end: records signed by the new key are retried ----
+
+/** A portal rotating from `old` to `next`: the rotation record (signed by `old`), then
+ *  changes and a checkpoint signed by `next`. Baked: `old` trusted, client a active. */
+function rotationHistory(old: TestKey, next: TestKey): Log {
+  return [
+    ["publisher/new", eventValue("publisher", "new", 2, "upsert", { kid: "new", jwk: next.jwk }, old)],
+    ["client/a", eventValue("client", "a", 3, "upsert", client("a", "suspended"), next)],
+    ["client/b", eventValue("client", "b", 4, "upsert", client("b"), next)],
+    [CHECKPOINT_KEY, cpAt(next, 4, [["publisher/new", 2], ["client/a", 3], ["client/b", 4]])],
+  ];
+}
+
+const clientsOf = (r: Replica): unknown => servedOf(r).view.documents("client");
+
+test("a rotation record copied to the end delays the new key's records and withholds nothing", () => {
+  const old = publisherKey("old");
+  const next = publisherKey("new");
+  const log = rotationHistory(old, next);
+  log.push(log[0] ?? [null, null]);
+  const warm = new Replica(baked(1, [client("a")], [old]));
+  assert.equal(reasonOf(replay(warm, log)[4] ?? { op: "tombstone", kind: "client", id: "" }), "stale_revision");
+  // Compaction drops the original rotation record; the copy is last.
+  const cold = new Replica(baked(1, [client("a")], [old]));
+  assert.deepEqual(replay(cold, log.slice(1)).map(reasonOf), ["bad_signature", "bad_signature", "bad_signature", "upsert"]);
+  const served = servedOf(cold);
+  assert.equal(served.unanchored, false, "the retried checkpoint anchors the replay");
+  assert.deepEqual(served.withheld, []);
+  assert.deepEqual(clientsOf(cold), clientsOf(warm));
+  assert.equal(served.view.client("a")?.active, false);
+  assert.deepEqual(warm.retried, []);
+  assert.deepEqual(
+    cold.retried.map((r) => [r.position, r.key, reasonOf(r.outcome)]),
+    [
+      [0, "client/a", "upsert"],
+      [1, "client/b", "upsert"],
+      [2, CHECKPOINT_KEY, "checkpoint"],
+    ],
+  );
+  assert.deepEqual(cold.pending(), { count: 0, bytes: 0 });
+  cold.apply(b("client/zz"), b("garbage"), NOW);
+  assert.deepEqual(cold.retried, [], "the next record's retries start empty");
+});
+
+test("a record forged under the new kid stays suspect once the key is learned", () => {
+  const old = publisherKey("old");
+  const next = publisherKey("new");
+  const evil = publisherKey("new");
+  const log = rotationHistory(old, next);
+  const cold = new Replica(baked(1, [client("a")], [old]));
+  replay(cold, [log[1] ?? [null, null], ["client/b", eventValue("client", "b", 9, "upsert", client("b"), evil)]]);
+  assert.ok(cold.isSuspect("client/a") && cold.isSuspect("client/b"));
+  assert.equal(cold.withheld().length, 2, "held records count as suspect until they verify");
+  replay(cold, [log[0] ?? [null, null]]);
+  assert.deepEqual(cold.retried.map((r) => reasonOf(r.outcome)), ["upsert", "bad_signature"]);
+  assert.ok(!cold.isSuspect("client/a"), "it verified: the portal signed it");
+  assert.ok(cold.isSuspect("client/b"));
+  const served = servedOf(cold);
+  assert.equal(served.unanchored, true);
+  assert.deepEqual(served.withheld.map((w) => w.key), ["client/b"]);
+});
+
+test("a retried record is a replay only by its place in the log", () => {
+  const old = publisherKey("old");
+  const next = publisherKey("new");
+  const a = (revision: number, by: TestKey): [string, Buffer] => ["client/a", eventValue("client", "a", revision, "upsert", client("a", "suspended"), by)];
+  const learn: [string, Buffer] = ["publisher/new", eventValue("publisher", "new", 9, "upsert", { kid: "new", jwk: next.jwk }, old)];
+  const fresh = (): Replica => new Replica(baked(1, [client("a")], [old]));
+  let r = fresh();
+  replay(r, [a(4, next), a(5, old), learn]);
+  assert.equal(reasonOf(r.retried[0]?.outcome ?? { op: "tombstone", kind: "client", id: "" }), "stale_revision");
+  assert.ok(!r.isSuspect("client/a"), "earlier in the log than the higher revision held: history");
+  r = fresh();
+  replay(r, [a(5, old), a(4, next), learn]);
+  assert.equal(reasonOf(r.retried[0]?.outcome ?? { op: "tombstone", kind: "client", id: "" }), "stale_revision");
+  assert.ok(r.isSuspect("client/a"), "later in the log than the higher revision held: a replay");
+  r = fresh();
+  replay(r, [a(5, next), a(4, old), learn]);
+  assert.equal(r.retried[0]?.outcome.op, "upsert");
+  assert.equal(r.revisionOf("client", "a"), 5n);
+  assert.ok(r.isSuspect("client/a"), "the lower revision applied after it was the replay");
+});
+
+test("a key deleted before it is learned never releases its records; a rebuild holds nothing", () => {
+  const old = publisherKey("old");
+  const next = publisherKey("new");
+  const log = rotationHistory(old, next);
+  const r = new Replica(baked(1, [client("a")], [old]));
+  const out = replay(r, [["publisher/new", eventValue("publisher", "new", 5, "delete", undefined, old)], log[1] ?? [null, null], log[0] ?? [null, null]]);
+  assert.equal(reasonOf(out[2] ?? { op: "tombstone", kind: "client", id: "" }), "stale_revision");
+  assert.deepEqual(r.retried, []);
+  assert.ok(r.isSuspect("client/a"), "still held, never verified");
+  assert.equal(r.pending().count, 1);
+  r.reset();
+  assert.deepEqual(r.pending(), { count: 0, bytes: 0 });
+  assert.ok(!r.isSuspect("client/a"));
+});
+
+test("records held for a retry are bounded and the rest counted", () => {
+  const old = publisherKey("old");
+  const next = publisherKey("new");
+  const log = rotationHistory(old, next);
+  const one = "client/a".length + (log[1]?.[1]?.length ?? 0);
+  const r = new Replica(baked(1, [client("a")], [old]), undefined, one);
+  replay(r, log.slice(1));
+  assert.deepEqual(r.pending(), { count: 1, bytes: one });
+  assert.equal(r.pendingDropped, 2, "client/b and the checkpoint");
+  replay(r, log.slice(0, 1));
+  assert.equal(r.retried.length, 1);
+  const served = servedOf(r);
+  assert.equal(served.unanchored, true, "the checkpoint was not held");
+  assert.deepEqual(served.withheld.map((w) => w.key), ["client/b"]);
+  r.reset();
+  replay(r, log.slice(1, 3));
+  assert.equal(r.pending().count, 1, "a rebuild may hold again");
+});
+
 // ---- model: a portal that signs, a writer without keys, live / rebuilt / cold consumers ----
 
 function rng(seed: number): () => number {
