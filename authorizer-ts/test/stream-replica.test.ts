@@ -394,12 +394,16 @@ function decidesOn(r: Replica): { clients: Map<string, string>; withheld: string
 }
 
 test("with a clock: only signed content is served, rebuilt views equal the live one, a cold replay without a fresh checkpoint serves the baked policy (256 runs)", () => {
-  const portal = publisherKey("portal");
-  const attacker = publisherKey("portal");
+  // The portal's signing keys in rotation order (the baked policy trusts the first), and the
+  // writer's own keys under the same kids.
+  const kids = ["portal", "p1", "p2"];
+  const portalKeys = kids.map(publisherKey);
+  const attackers = kids.map(publisherKey);
+  const portal = portalKeys[0] ?? publisherKey("portal");
   const ids = ["a", "b", "c"];
   const bakedView = baked(3, [client("a"), client("b")], [portal]);
   const bakedClients = decidesOn(new Replica(bakedView)).clients;
-  const reached = { coldAnchored: 0, coldUnanchored: 0, liveAnchoredRebuildNot: 0 };
+  const reached = { coldAnchored: 0, coldUnanchored: 0, liveAnchoredRebuildNot: 0, rotatedWithoutHostile: 0 };
   for (let runNo = 0; runNo < 256; runNo++) {
     const next = rng(runNo + 1);
     const pick = (n: number): number => Math.floor(next() * n);
@@ -409,29 +413,62 @@ test("with a clock: only signed content is served, rebuilt views equal the live 
     let now = T0;
     const log: Log = [];
     /** Each checkpoint the portal wrote (its value and issued_at), and where the newest is. */
-    const checkpoints: [Buffer, bigint][] = [];
+    const checkpoints: [Buffer, bigint, number][] = [];
+    /** The baked key was retired (a signed publisher delete). */
+    let retired = false;
     let latestCheckpoint: number | undefined;
     /** A signed record (event or checkpoint) was copied after a newer one. */
     let signedReplayed = false;
+    /** The key the portal signs with now (an index into `kids`). */
+    let signer = 0;
+    /** A record other than the portal's, or a copy of one that is not its key's latest. */
+    let hostile = false;
+    const signCheckpoint = (records: Log): void => {
+      const cp = cpAt(portalKeys[signer] ?? portal, revision, [...published], now);
+      checkpoints.push([cp, now, signer]);
+      latestCheckpoint = log.length + records.length;
+      records.push([CHECKPOINT_KEY, cp]);
+    };
+    const publisherEvent = (records: Log, kid: number, upsert: boolean): void => {
+      revision++;
+      const name = kids[kid] ?? "portal";
+      const data = upsert ? { kid: name, jwk: portalKeys[kid]?.jwk } : undefined;
+      records.push([`publisher/${name}`, eventValue("publisher", name, revision, upsert ? "upsert" : "delete", data, portalKeys[signer])]);
+      published.set(`publisher/${name}`, revision);
+    };
     const live = new Replica(bakedView, MODEL_MAX_AGE_S);
     for (let step = 0, steps = 1 + pick(40); step < steps; step++) {
       const id = ids[pick(3)] ?? "a";
       const key = pick(4) === 3 ? CHECKPOINT_KEY : `client/${id}`;
-      const roll = pick(11);
+      const roll = pick(13);
       const records: Log = [];
       if (roll < 3) {
         revision++;
         const del = pick(2) === 0;
         const data = client(id, pick(2) === 0 ? "active" : "suspended");
         if (!del) legitimate.add(JSON.stringify(data));
-        records.push([`client/${id}`, eventValue("client", id, revision, del ? "delete" : "upsert", del ? undefined : data, portal)]);
+        records.push([`client/${id}`, eventValue("client", id, revision, del ? "delete" : "upsert", del ? undefined : data, portalKeys[signer])]);
         published.set(`client/${id}`, revision);
-        const cp = cpAt(portal, revision, [...published], now);
-        checkpoints.push([cp, now]);
-        latestCheckpoint = log.length + 1;
-        records.push([CHECKPOINT_KEY, cp]);
+        signCheckpoint(records);
+      } else if (roll === 11) {
+        // The portal introduces its next key, signs with it from then on, and may retire the
+        // baked one (docs/policy-events.md: never a key cold authorizers learn from the stream).
+        if (signer + 1 < kids.length) {
+          publisherEvent(records, signer + 1, true);
+          const previous = signer++;
+          if (previous === 0 && pick(2) === 0) {
+            publisherEvent(records, previous, false);
+            retired = true;
+          }
+          signCheckpoint(records);
+        }
+      } else if (roll === 12) {
+        // The writer copies a publisher key's latest record further on: compaction then
+        // drops the original, and what the key signed comes before the record trusting it.
+        const latest = [...log].reverse().find(([k]) => k === `publisher/${kids[pick(kids.length)] ?? ""}`);
+        if (latest !== undefined) records.push(latest);
       } else if (roll === 3) records.push([key, eventValue("client", id, pick(40), "upsert", client(id, "active", ["s", "admin"]))]);
-      else if (roll === 4) records.push([key, eventValue("client", id, pick(40), "upsert", client(id, "active", ["s", "admin"]), attacker)]);
+      else if (roll === 4) records.push([key, eventValue("client", id, pick(40), "upsert", client(id, "active", ["s", "admin"]), attackers[pick(attackers.length)])]);
       else if (roll === 5) records.push([key, b("garbage")]);
       else if (roll === 6) records.push([key, null]);
       else if (roll < 9 && log.length > 0) {
@@ -445,6 +482,7 @@ test("with a clock: only signed content is served, rebuilt views equal the live 
         live.reset();
         replay(live, log, now);
       }
+      if (roll >= 3 && roll < 9 && records.length > 0) hostile = true;
       for (const rec of records) {
         log.push(rec);
         const before = live.served();
@@ -482,7 +520,11 @@ test("with a clock: only signed content is served, rebuilt views equal the live 
     // one the portal signed and still fresh; without it, the baked policy at most withheld.
     const survivor = [...log].reverse().find(([k]) => k === CHECKPOINT_KEY)?.[1] ?? null;
     const survivorFresh = survivor !== null && checkpoints.some(([c, at]) => c.equals(survivor) && isFresh(at, now, MODEL_MAX_AGE_S));
-    assert.equal(cold.anchored(), survivorFresh, `run ${runNo}: cold anchored`);
+    // A surviving checkpoint signed by the retired key anchors only if read before the
+    // retirement (a replayed one after it is `bad_signature`).
+    const byRetired = retired && survivor !== null && checkpoints.some(([c, , by]) => c.equals(survivor) && by === 0);
+    if (byRetired) assert.ok(!cold.anchored() || survivorFresh, `run ${runNo}: cold anchored on an expired checkpoint`);
+    else assert.equal(cold.anchored(), survivorFresh, `run ${runNo}: cold anchored`);
     if (cold.anchored()) reached.coldAnchored++;
     else reached.coldUnanchored++;
     if (live.anchored() && !fresh.anchored()) reached.liveAnchoredRebuildNot++;
@@ -498,6 +540,13 @@ test("with a clock: only signed content is served, rebuilt views equal the live 
       assert.ok(live.anchored(), `run ${runNo}: cold anchored, live not`);
       const liveView = decidesOn(live).clients;
       for (const [cid, doc] of coldView) assert.equal(doc, liveView.get(cid), `run ${runNo}: cold serves ${cid} differently from live`);
+    }
+    // A portal alone, whose publisher records the writer only moved further on (the
+    // originals compacted away): cold withholds nothing and, anchored, serves the live view.
+    if (!hostile) {
+      assert.deepEqual(decidesOn(cold).withheld, [], `run ${runNo}: cold withholds under a moved publisher record`);
+      if (cold.anchored()) assert.deepEqual(decidesOn(cold), decidesOn(live), `run ${runNo}: cold differs from live`);
+      if (log.some(([k]) => k?.startsWith("publisher/") === true)) reached.rotatedWithoutHostile++;
     }
   }
   // The generator reaches both sides of the freshness rule, and checkpoints that expired
