@@ -1395,7 +1395,7 @@ mod tests {
             Some(&evil),
         );
         // No checkpoint: the replay stays unanchored and suspects are withheld.
-        let cold_log = vec![
+        let cold_log = [
             log[1].clone(),
             ("client/b".to_string(), Some(forged)),
             log[0].clone(),
