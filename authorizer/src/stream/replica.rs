@@ -321,9 +321,9 @@ impl Replica {
         self.position
     }
 
-    /// Whether a record of this key is held for a retry.
-    pub fn is_held(&self, key: &str) -> bool {
-        self.pending.contains_key(key)
+    /// The position of the record of this key held for a retry, if one is.
+    pub fn held_at(&self, key: &str) -> Option<u64> {
+        self.pending.get(key).map(|p| p.position)
     }
 
     /// Whether a key counts as suspect now (see [`Replica::withheld`]).

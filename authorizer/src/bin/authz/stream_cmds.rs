@@ -231,7 +231,8 @@ fn tail_record(replica: &mut Replica, held: &mut Held, r: &Record, now: i64) {
     ) = (&verdict, r.key.as_deref())
     {
         let key = String::from_utf8_lossy(key).into_owned();
-        if replica.is_held(&key) {
+        // Held: not every `bad_signature` is (a key known but a signature that fails).
+        if replica.held_at(&key) == Some(position) {
             held.insert(key, (position, r.partition, r.offset, r.timestamp_ms));
         }
     }
