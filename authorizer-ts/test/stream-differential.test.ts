@@ -1,7 +1,9 @@
 // Generated record sequences (portal-signed, unsigned, forged, garbage, replayed, tombstones,
-// bad keys) on a real broker, read by both builds: the TS reader and replica against the
-// Rust `authz tail --from-beginning --no-follow --policy`. Every difference in a record's
-// verdict (op, revision, validity, signer, reason) is a failure.
+// bad keys, rotation records copied further on with the original compacted away) on a real
+// broker, read by both builds: the TS reader and replica against the Rust `authz tail
+// --from-beginning --no-follow --policy`. Every difference in a record's verdict (op,
+// revision, validity, signer, reason), or in the records retried when a key is introduced,
+// is a failure.
 import assert from "node:assert/strict";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -41,6 +43,7 @@ function generate(seed: number): { baked: Record<string, unknown>; records: Rec[
   const pick = (n: number): number => Math.floor(next() * n);
   const portal = publisherKey("portal");
   const rotated = publisherKey("portal-2");
+  const rotatedAgain = publisherKey("portal-3");
   const attacker = publisherKey("portal");
   const signedMode = pick(3) !== 0;
   const bakedRevision = 1 + pick(5);
@@ -76,28 +79,46 @@ function generate(seed: number): { baked: Record<string, unknown>; records: Rec[
     else if (roll === 11 && records.length > 0) records.push(records[pick(records.length)] ?? [null, null]);
     else if (roll === 12) records.push([[null, k("client"), k("route/x"), k("client/a b"), Buffer.from([0xff, 0x2f, 0x61])][pick(5)] ?? null, eventValue("client", id, revision + 1, "upsert", client(id))]);
     else if (roll === 13) {
-      // Hostile headers and payloads on a real signature.
+      // Hostile headers and payloads on a real signature (half of them by the baked key, so
+      // their verdicts do not wait for a rotation record).
+      const by = pick(2) === 0 ? portal : (portalKey ?? portal);
       const json = eventJson("client", id, revision + 1, "upsert", client(id));
       const variants = [
-        sign(json, portalKey ?? portal, { alg: "EdDSA", kid: (portalKey ?? portal).kid, crit: ["exp"] }),
-        sign(json, portalKey ?? portal, { alg: "ES256", kid: (portalKey ?? portal).kid }),
-        sign(eventJson("client", id, "1.0", "upsert", client(id)), portalKey ?? portal),
-        sign(eventJson("client", id, revision + 1, "upsert", client(id), { extra: 1 }), portalKey ?? portal),
-        sign(eventJson("client", id, revision + 1, "upsert", { id, status: "frozen" }), portalKey ?? portal),
-        sign(eventJson("client", "zz", revision + 1, "upsert", client("zz")), portalKey ?? portal),
-        sign("[1]", portalKey ?? portal),
+        sign(json, by, { alg: "EdDSA", kid: by.kid, crit: ["exp"] }),
+        sign(json, by, { alg: "ES256", kid: by.kid }),
+        sign(eventJson("client", id, "1.0", "upsert", client(id)), by),
+        sign(eventJson("client", id, revision + 1, "upsert", client(id), { extra: 1 }), by),
+        sign(eventJson("client", id, revision + 1, "upsert", { id, status: "frozen" }), by),
+        sign(eventJson("client", "zz", revision + 1, "upsert", client("zz")), by),
+        sign("[1]", by),
         Buffer.from(`${encodeB64url("{}")}.${encodeB64url(json)}.${encodeB64url(Buffer.alloc(64))}`),
       ];
       records.push([k(key), variants[pick(variants.length)] ?? null]);
     } else if (roll === 14) {
       // Publisher rotation (signed mode) or an attempt to bring a key in (unsigned mode).
       revision += 1;
-      records.push([k("publisher/portal-2"), eventValue("publisher", "portal-2", revision, "upsert", { kid: "portal-2", jwk: rotated.jwk }, portalKey)]);
-      if (signedMode && pick(2) === 0) signer = rotated;
+      const to = pick(3) === 0 ? rotatedAgain : rotated;
+      records.push([k(`publisher/${to.kid}`), eventValue("publisher", to.kid, revision, "upsert", { kid: to.kid, jwk: to.jwk }, portalKey)]);
+      if (signedMode && pick(3) !== 0) {
+        // The portal signs from now on with the new key, starting with a checkpoint.
+        signer = to;
+        records.push([k(CHECKPOINT_KEY), checkpointValue(signer, revision, [...published], new Date((now - 60) * 1000).toISOString())]);
+      }
     } else if (roll === 15) {
       records.push([k("api/orders"), eventValue("api", "orders", revision + 1, "upsert", { id: "orders", routes: [{ route: pick(2) === 0 ? "GET /orders/{id}" : "GET /orders/{id", scopes: ["s"] }] }, portalKey)]);
       revision += 1;
     } else records.push([k(key), eventValue("client", id, revision, "upsert", client(id), portalKey)]);
+  }
+  // A writer without keys copies a rotation record further on and compaction drops the
+  // original (and every earlier record of that key): what was signed by the key it
+  // introduces now comes before it.
+  for (const kid of ["portal-2", "portal-3"]) {
+    const first = records.findIndex(([key]) => key?.toString() === `publisher/${kid}`);
+    if (first < 0 || pick(3) === 0) continue;
+    const copy = records[first] ?? [null, null];
+    const at = first + 1 + pick(records.length - first);
+    records.splice(at, 0, copy);
+    for (let i = at - 1; i >= 0; i--) if (records[i]?.[0]?.toString() === `publisher/${kid}`) records.splice(i, 1);
   }
   return { baked, records };
 }
@@ -110,11 +131,14 @@ interface Verdict {
   valid: boolean;
   signed_by: string | null;
   reason: string | null;
+  /** A record re-applied when the record at `retried_after_offset` introduced its key. */
+  retried: boolean;
+  retried_after_offset: number | null;
 }
 
 function tsVerdict(r: KafkaRecordRead, a: Applied): Verdict {
   const key = r.key === null ? null : new TextDecoder().decode(r.key);
-  const base = { offset: Number(r.offset), key };
+  const base = { offset: Number(r.offset), key, retried: false, retried_after_offset: null };
   switch (a.op) {
     case "rejected":
       return { ...base, op: "rejected", revision: null, valid: false, signed_by: null, reason: a.reason };
@@ -129,9 +153,9 @@ function tsVerdict(r: KafkaRecordRead, a: Applied): Verdict {
 }
 
 function rustVerdicts(line: string): Verdict {
-  const v = JSON.parse(line) as Verdict & { reason: string | null };
+  const v = JSON.parse(line) as Partial<Verdict> & Omit<Verdict, "retried" | "retried_after_offset">;
   // The detail after the code is free text (serde's messages in Rust); the code is the contract.
-  return { offset: v.offset, key: v.key, op: v.op, revision: v.revision, valid: v.valid, signed_by: v.signed_by, reason: v.reason === null ? null : (v.reason.split(":")[0] ?? "") };
+  return { offset: v.offset, key: v.key, op: v.op, revision: v.revision, valid: v.valid, signed_by: v.signed_by, reason: v.reason === null ? null : (v.reason.split(":")[0] ?? ""), retried: v.retried ?? false, retried_after_offset: v.retried_after_offset ?? null };
 }
 
 /** Reads the whole topic with the TS reader, as the live consumer does. */
@@ -174,18 +198,31 @@ test(`${RUNS} generated topics read by both builds give the same verdict for eve
     const read = await readAll(cfg);
     assert.equal(read.length, records.length, "the TS reader reads every record");
     const replica = new Replica(loadPolicy(JSON.stringify(baked)));
-    const got = read.map((rec) => tsVerdict(rec, replica.apply(rec.key, rec.value, BigInt(Math.floor(Date.now() / 1000)))));
-    assert.equal(want.length, got.length);
+    const now = BigInt(Math.floor(Date.now() / 1000));
+    const got: Verdict[] = [];
+    const values: (Buffer | null)[] = [];
+    for (const rec of read) {
+      got.push(tsVerdict(rec, replica.apply(rec.key, rec.value, now)));
+      values.push(rec.value === null ? null : Buffer.from(rec.value));
+      for (const r of replica.retried) {
+        const original = read[r.position];
+        assert.ok(original !== undefined, "a retried record was read");
+        got.push({ ...tsVerdict(original, r.outcome), retried: true, retried_after_offset: Number(rec.offset) });
+        values.push(original.value === null ? null : Buffer.from(original.value));
+      }
+    }
+    assert.equal(want.length, got.length, `run ${run}: retried by authz tail ${JSON.stringify(want.filter((g) => g.retried))}, by TS ${JSON.stringify(got.filter((g) => g.retried))}`);
     for (let i = 0; i < got.length; i++) {
-      assert.deepEqual(got[i], want[i], `run ${run} (${topic}), record ${i}: ${records[i]?.[1]?.toString() ?? "null"}`);
+      assert.deepEqual(got[i], want[i], `run ${run} (${topic}), line ${i}: ${values[i]?.toString() ?? "null"}`);
       const g = got[i];
       if (g !== undefined) seen.set(g.reason ?? g.op, (seen.get(g.reason ?? g.op) ?? 0) + 1);
+      if (g?.retried === true) seen.set(`retried ${g.reason ?? g.op}`, (seen.get(`retried ${g.reason ?? g.op}`) ?? 0) + 1);
       // Only an undated checkpoint is malformed on the checkpoint key here.
       if (g?.key === CHECKPOINT_KEY && g.reason === "malformed") seen.set("undated checkpoint", (seen.get("undated checkpoint") ?? 0) + 1);
     }
   }
   // The generator must reach every verdict the apply rule has.
-  for (const v of ["upsert", "delete", "tombstone", "checkpoint", "expired", "undated checkpoint", "bad_key", "malformed", "unknown_schema", "key_mismatch", "unsigned", "bad_signature", "stale_revision", "invalid_entity", "untrusted_publisher"]) {
+  for (const v of ["upsert", "delete", "tombstone", "checkpoint", "expired", "undated checkpoint", "bad_key", "malformed", "unknown_schema", "key_mismatch", "unsigned", "bad_signature", "stale_revision", "invalid_entity", "untrusted_publisher", "retried upsert", "retried checkpoint"]) {
     assert.ok((seen.get(v) ?? 0) > 0, `no record reached ${v}: ${JSON.stringify([...seen])}`);
   }
 });

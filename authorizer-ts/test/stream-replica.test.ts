@@ -257,6 +257,123 @@ test("a rebuild must find a fresh checkpoint again", () => {
   assert.equal(served.view.revision, 1n, "the baked policy is served");
 });
 
+// ---- a rotation record copied to the end: records signed by the new key are retried ----
+
+/** A portal rotating from `old` to `next`: the rotation record (signed by `old`), then
+ *  changes and a checkpoint signed by `next`. Baked: `old` trusted, client a active. */
+function rotationHistory(old: TestKey, next: TestKey): Log {
+  return [
+    ["publisher/new", eventValue("publisher", "new", 2, "upsert", { kid: "new", jwk: next.jwk }, old)],
+    ["client/a", eventValue("client", "a", 3, "upsert", client("a", "suspended"), next)],
+    ["client/b", eventValue("client", "b", 4, "upsert", client("b"), next)],
+    [CHECKPOINT_KEY, cpAt(next, 4, [["publisher/new", 2], ["client/a", 3], ["client/b", 4]])],
+  ];
+}
+
+const clientsOf = (r: Replica): unknown => servedOf(r).view.documents("client");
+
+test("a rotation record copied to the end delays the new key's records and withholds nothing", () => {
+  const old = publisherKey("old");
+  const next = publisherKey("new");
+  const log = rotationHistory(old, next);
+  log.push(log[0] ?? [null, null]);
+  const warm = new Replica(baked(1, [client("a")], [old]));
+  assert.equal(reasonOf(replay(warm, log)[4] ?? { op: "tombstone", kind: "client", id: "" }), "stale_revision");
+  // Compaction drops the original rotation record; the copy is last.
+  const cold = new Replica(baked(1, [client("a")], [old]));
+  assert.deepEqual(replay(cold, log.slice(1)).map(reasonOf), ["bad_signature", "bad_signature", "bad_signature", "upsert"]);
+  const served = servedOf(cold);
+  assert.equal(served.unanchored, false, "the retried checkpoint anchors the replay");
+  assert.deepEqual(served.withheld, []);
+  assert.deepEqual(clientsOf(cold), clientsOf(warm));
+  assert.equal(served.view.client("a")?.active, false);
+  assert.deepEqual(warm.retried, []);
+  assert.deepEqual(
+    cold.retried.map((r) => [r.position, r.key, reasonOf(r.outcome)]),
+    [
+      [0, "client/a", "upsert"],
+      [1, "client/b", "upsert"],
+      [2, CHECKPOINT_KEY, "checkpoint"],
+    ],
+  );
+  assert.deepEqual(cold.pending(), { count: 0, bytes: 0 });
+  cold.apply(b("client/zz"), b("garbage"), NOW);
+  assert.deepEqual(cold.retried, [], "the next record's retries start empty");
+});
+
+test("a record forged under the new kid stays suspect once the key is learned", () => {
+  const old = publisherKey("old");
+  const next = publisherKey("new");
+  const evil = publisherKey("new");
+  const log = rotationHistory(old, next);
+  const cold = new Replica(baked(1, [client("a")], [old]));
+  replay(cold, [log[1] ?? [null, null], ["client/b", eventValue("client", "b", 9, "upsert", client("b"), evil)]]);
+  assert.ok(cold.isSuspect("client/a") && cold.isSuspect("client/b"));
+  assert.equal(cold.withheld().length, 2, "held records count as suspect until they verify");
+  replay(cold, [log[0] ?? [null, null]]);
+  assert.deepEqual(cold.retried.map((r) => reasonOf(r.outcome)), ["upsert", "bad_signature"]);
+  assert.ok(!cold.isSuspect("client/a"), "it verified: the portal signed it");
+  assert.ok(cold.isSuspect("client/b"));
+  const served = servedOf(cold);
+  assert.equal(served.unanchored, true);
+  assert.deepEqual(served.withheld.map((w) => w.key), ["client/b"]);
+});
+
+test("a retried record is a replay only by its place in the log", () => {
+  const old = publisherKey("old");
+  const next = publisherKey("new");
+  const a = (revision: number, by: TestKey): [string, Buffer] => ["client/a", eventValue("client", "a", revision, "upsert", client("a", "suspended"), by)];
+  const learn: [string, Buffer] = ["publisher/new", eventValue("publisher", "new", 9, "upsert", { kid: "new", jwk: next.jwk }, old)];
+  const fresh = (): Replica => new Replica(baked(1, [client("a")], [old]));
+  let r = fresh();
+  replay(r, [a(4, next), a(5, old), learn]);
+  assert.equal(reasonOf(r.retried[0]?.outcome ?? { op: "tombstone", kind: "client", id: "" }), "stale_revision");
+  assert.ok(!r.isSuspect("client/a"), "earlier in the log than the higher revision held: history");
+  r = fresh();
+  replay(r, [a(5, old), a(4, next), learn]);
+  assert.equal(reasonOf(r.retried[0]?.outcome ?? { op: "tombstone", kind: "client", id: "" }), "stale_revision");
+  assert.ok(r.isSuspect("client/a"), "later in the log than the higher revision held: a replay");
+  r = fresh();
+  replay(r, [a(5, next), a(4, old), learn]);
+  assert.equal(r.retried[0]?.outcome.op, "upsert");
+  assert.equal(r.revisionOf("client", "a"), 5n);
+  assert.ok(r.isSuspect("client/a"), "the lower revision applied after it was the replay");
+});
+
+test("a key deleted before it is learned never releases its records; a rebuild holds nothing", () => {
+  const old = publisherKey("old");
+  const next = publisherKey("new");
+  const log = rotationHistory(old, next);
+  const r = new Replica(baked(1, [client("a")], [old]));
+  const out = replay(r, [["publisher/new", eventValue("publisher", "new", 5, "delete", undefined, old)], log[1] ?? [null, null], log[0] ?? [null, null]]);
+  assert.equal(reasonOf(out[2] ?? { op: "tombstone", kind: "client", id: "" }), "stale_revision");
+  assert.deepEqual(r.retried, []);
+  assert.ok(r.isSuspect("client/a"), "still held, never verified");
+  assert.equal(r.pending().count, 1);
+  r.reset();
+  assert.deepEqual(r.pending(), { count: 0, bytes: 0 });
+  assert.ok(!r.isSuspect("client/a"));
+});
+
+test("records held for a retry are bounded and the rest counted", () => {
+  const old = publisherKey("old");
+  const next = publisherKey("new");
+  const log = rotationHistory(old, next);
+  const one = "client/a".length + (log[1]?.[1]?.length ?? 0);
+  const r = new Replica(baked(1, [client("a")], [old]), undefined, one);
+  replay(r, log.slice(1));
+  assert.deepEqual(r.pending(), { count: 1, bytes: one });
+  assert.equal(r.pendingDropped, 2, "client/b and the checkpoint");
+  replay(r, log.slice(0, 1));
+  assert.equal(r.retried.length, 1);
+  const served = servedOf(r);
+  assert.equal(served.unanchored, true, "the checkpoint was not held");
+  assert.deepEqual(served.withheld.map((w) => w.key), ["client/b"]);
+  r.reset();
+  replay(r, log.slice(1, 3));
+  assert.equal(r.pending().count, 1, "a rebuild may hold again");
+});
+
 // ---- model: a portal that signs, a writer without keys, live / rebuilt / cold consumers ----
 
 function rng(seed: number): () => number {
@@ -290,12 +407,16 @@ function decidesOn(r: Replica): { clients: Map<string, string>; withheld: string
 }
 
 test("with a clock: only signed content is served, rebuilt views equal the live one, a cold replay without a fresh checkpoint serves the baked policy (256 runs)", () => {
-  const portal = publisherKey("portal");
-  const attacker = publisherKey("portal");
+  // The portal's signing keys in rotation order (the baked policy trusts the first), and the
+  // writer's own keys under the same kids.
+  const kids = ["portal", "p1", "p2"];
+  const portalKeys = kids.map(publisherKey);
+  const attackers = kids.map(publisherKey);
+  const portal = portalKeys[0] ?? publisherKey("portal");
   const ids = ["a", "b", "c"];
   const bakedView = baked(3, [client("a"), client("b")], [portal]);
   const bakedClients = decidesOn(new Replica(bakedView)).clients;
-  const reached = { coldAnchored: 0, coldUnanchored: 0, liveAnchoredRebuildNot: 0 };
+  const reached = { coldAnchored: 0, coldUnanchored: 0, liveAnchoredRebuildNot: 0, rotatedWithoutHostile: 0 };
   for (let runNo = 0; runNo < 256; runNo++) {
     const next = rng(runNo + 1);
     const pick = (n: number): number => Math.floor(next() * n);
@@ -305,29 +426,62 @@ test("with a clock: only signed content is served, rebuilt views equal the live 
     let now = T0;
     const log: Log = [];
     /** Each checkpoint the portal wrote (its value and issued_at), and where the newest is. */
-    const checkpoints: [Buffer, bigint][] = [];
+    const checkpoints: [Buffer, bigint, number][] = [];
+    /** The baked key was retired (a signed publisher delete). */
+    let retired = false;
     let latestCheckpoint: number | undefined;
     /** A signed record (event or checkpoint) was copied after a newer one. */
     let signedReplayed = false;
+    /** The key the portal signs with now (an index into `kids`). */
+    let signer = 0;
+    /** A record other than the portal's, or a copy of one that is not its key's latest. */
+    let hostile = false;
+    const signCheckpoint = (records: Log): void => {
+      const cp = cpAt(portalKeys[signer] ?? portal, revision, [...published], now);
+      checkpoints.push([cp, now, signer]);
+      latestCheckpoint = log.length + records.length;
+      records.push([CHECKPOINT_KEY, cp]);
+    };
+    const publisherEvent = (records: Log, kid: number, upsert: boolean): void => {
+      revision++;
+      const name = kids[kid] ?? "portal";
+      const data = upsert ? { kid: name, jwk: portalKeys[kid]?.jwk } : undefined;
+      records.push([`publisher/${name}`, eventValue("publisher", name, revision, upsert ? "upsert" : "delete", data, portalKeys[signer])]);
+      published.set(`publisher/${name}`, revision);
+    };
     const live = new Replica(bakedView, MODEL_MAX_AGE_S);
     for (let step = 0, steps = 1 + pick(40); step < steps; step++) {
       const id = ids[pick(3)] ?? "a";
       const key = pick(4) === 3 ? CHECKPOINT_KEY : `client/${id}`;
-      const roll = pick(11);
+      const roll = pick(13);
       const records: Log = [];
       if (roll < 3) {
         revision++;
         const del = pick(2) === 0;
         const data = client(id, pick(2) === 0 ? "active" : "suspended");
         if (!del) legitimate.add(JSON.stringify(data));
-        records.push([`client/${id}`, eventValue("client", id, revision, del ? "delete" : "upsert", del ? undefined : data, portal)]);
+        records.push([`client/${id}`, eventValue("client", id, revision, del ? "delete" : "upsert", del ? undefined : data, portalKeys[signer])]);
         published.set(`client/${id}`, revision);
-        const cp = cpAt(portal, revision, [...published], now);
-        checkpoints.push([cp, now]);
-        latestCheckpoint = log.length + 1;
-        records.push([CHECKPOINT_KEY, cp]);
+        signCheckpoint(records);
+      } else if (roll === 11) {
+        // The portal introduces its next key, signs with it from then on, and may retire the
+        // baked one (docs/policy-events.md: never a key cold authorizers learn from the stream).
+        if (signer + 1 < kids.length) {
+          publisherEvent(records, signer + 1, true);
+          const previous = signer++;
+          if (previous === 0 && pick(2) === 0) {
+            publisherEvent(records, previous, false);
+            retired = true;
+          }
+          signCheckpoint(records);
+        }
+      } else if (roll === 12) {
+        // The writer copies a publisher key's latest record further on: compaction then
+        // drops the original, and what the key signed comes before the record trusting it.
+        const latest = [...log].reverse().find(([k]) => k === `publisher/${kids[pick(kids.length)] ?? ""}`);
+        if (latest !== undefined) records.push(latest);
       } else if (roll === 3) records.push([key, eventValue("client", id, pick(40), "upsert", client(id, "active", ["s", "admin"]))]);
-      else if (roll === 4) records.push([key, eventValue("client", id, pick(40), "upsert", client(id, "active", ["s", "admin"]), attacker)]);
+      else if (roll === 4) records.push([key, eventValue("client", id, pick(40), "upsert", client(id, "active", ["s", "admin"]), attackers[pick(attackers.length)])]);
       else if (roll === 5) records.push([key, b("garbage")]);
       else if (roll === 6) records.push([key, null]);
       else if (roll < 9 && log.length > 0) {
@@ -341,6 +495,7 @@ test("with a clock: only signed content is served, rebuilt views equal the live 
         live.reset();
         replay(live, log, now);
       }
+      if (roll >= 3 && roll < 9 && records.length > 0) hostile = true;
       for (const rec of records) {
         log.push(rec);
         const before = live.served();
@@ -378,7 +533,11 @@ test("with a clock: only signed content is served, rebuilt views equal the live 
     // one the portal signed and still fresh; without it, the baked policy at most withheld.
     const survivor = [...log].reverse().find(([k]) => k === CHECKPOINT_KEY)?.[1] ?? null;
     const survivorFresh = survivor !== null && checkpoints.some(([c, at]) => c.equals(survivor) && isFresh(at, now, MODEL_MAX_AGE_S));
-    assert.equal(cold.anchored(), survivorFresh, `run ${runNo}: cold anchored`);
+    // A surviving checkpoint signed by the retired key anchors only if read before the
+    // retirement (a replayed one after it is `bad_signature`).
+    const byRetired = retired && survivor !== null && checkpoints.some(([c, , by]) => c.equals(survivor) && by === 0);
+    if (byRetired) assert.ok(!cold.anchored() || survivorFresh, `run ${runNo}: cold anchored on an expired checkpoint`);
+    else assert.equal(cold.anchored(), survivorFresh, `run ${runNo}: cold anchored`);
     if (cold.anchored()) reached.coldAnchored++;
     else reached.coldUnanchored++;
     if (live.anchored() && !fresh.anchored()) reached.liveAnchoredRebuildNot++;
@@ -394,6 +553,13 @@ test("with a clock: only signed content is served, rebuilt views equal the live 
       assert.ok(live.anchored(), `run ${runNo}: cold anchored, live not`);
       const liveView = decidesOn(live).clients;
       for (const [cid, doc] of coldView) assert.equal(doc, liveView.get(cid), `run ${runNo}: cold serves ${cid} differently from live`);
+    }
+    // A portal alone, whose publisher records the writer only moved further on (the
+    // originals compacted away): cold withholds nothing and, anchored, serves the live view.
+    if (!hostile) {
+      assert.deepEqual(decidesOn(cold).withheld, [], `run ${runNo}: cold withholds under a moved publisher record`);
+      if (cold.anchored()) assert.deepEqual(decidesOn(cold), decidesOn(live), `run ${runNo}: cold differs from live`);
+      if (log.some(([k]) => k?.startsWith("publisher/") === true)) reached.rotatedWithoutHostile++;
     }
   }
   // The generator reaches both sides of the freshness rule, and checkpoints that expired

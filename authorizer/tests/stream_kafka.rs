@@ -1218,6 +1218,115 @@ fn a_replayed_older_signed_state_never_rolls_a_cold_authorizer_back() {
 
 #[test]
 #[ignore = "needs a Kafka broker: make integration"]
+fn a_rotation_record_copied_to_the_end_still_lets_a_cold_authorizer_apply_everything() {
+    let w = World::new(true);
+    let k1 = w.publisher.as_ref().expect("signed world");
+    let k2 = SigningKey::generate("portal-2", Algorithm::EdDSA).expect("key");
+    let topic = new_compacting_topic("rotation-copy");
+    let b = brokers();
+    let cfg = stream_config(&topic, &b);
+    let dir = tmpdir("rotation-copy");
+    let (k1_file, k2_file) = (dir.join("k1.key"), dir.join("k2.key"));
+    for (file, key) in [(&k1_file, k1), (&k2_file, &k2)] {
+        std::fs::write(file, serde_json::to_string(&key.to_file()).expect("json")).expect("write");
+    }
+    // Baked with portal-1 and the client active. The portal adds portal-2 (signed by
+    // portal-1), then retires portal-1 and suspends the client (signed by portal-2).
+    let baked = w.policy(1, &[("app", "active")]);
+    let mut both = baked.clone();
+    both["publishers"] =
+        json!([{"kid": k1.kid, "jwk": k1.public_jwk()}, {"kid": k2.kid, "jwk": k2.public_jwk()}]);
+    let mut only2 = w.policy(1, &[("app", "suspended")]);
+    only2["publishers"] = json!([{"kid": k2.kid, "jwk": k2.public_jwk()}]);
+    for (name, doc, key) in [
+        ("both.json", &both, &k1_file),
+        ("only2.json", &only2, &k2_file),
+    ] {
+        let f = write_policy(&dir, name, doc);
+        authz(&[
+            "publish",
+            "--brokers",
+            &b,
+            "--topic",
+            &topic,
+            "--signing-key",
+            key.to_str().unwrap_or_default(),
+            f.to_str().unwrap_or_default(),
+        ]);
+    }
+    // A writer without keys copies the rotation record to the end; compaction drops the
+    // original, so everything signed by portal-2 now comes before the record trusting it.
+    let (_, records) = read_records(&cfg, &b, true, WAIT).expect("read");
+    let rotation = records
+        .iter()
+        .find(|r| r.key.as_deref() == Some(b"publisher/portal-2".as_slice()))
+        .expect("the rotation record");
+    let copy = (
+        Some("publisher/portal-2".to_string()),
+        rotation
+            .value
+            .as_deref()
+            .map(|v| String::from_utf8_lossy(v).into_owned()),
+    );
+    send_raw(&cfg, &b, &[copy], WAIT).expect("copy");
+    await_compaction(&cfg, &[rotation.offset]);
+
+    let (a, live) = start(&baked, cfg.clone());
+    assert!(live.wait_caught_up(WAIT));
+    assert!(
+        live.wait_stats(|s| !s.unanchored && s.retried > 0, WAIT),
+        "the retried checkpoint anchors the replay: {:?}",
+        live.stats()
+    );
+    let stats = live.stats();
+    assert!(stats.withheld.is_empty(), "{:?}", stats.withheld);
+    assert!(live.wait_view(
+        |v| v.publisher("portal-1").is_none() && v.client("app").is_some_and(|c| !c.active),
+        WAIT
+    ));
+    let (allowed, reason, stale) = decide(&a, &w.event("app"));
+    assert!(!allowed);
+    assert_eq!(
+        reason, "client_suspended",
+        "the portal's newest state is served"
+    );
+    assert!(!stale, "anchored: not flagged stale");
+    live.stop();
+
+    // `authz tail` shows the records retried when the copy introduced portal-2.
+    let f = write_policy(&dir, "baked.json", &baked);
+    let out = authz(&[
+        "tail",
+        "--brokers",
+        &b,
+        "--topic",
+        &topic,
+        "--from-beginning",
+        "--no-follow",
+        "--policy",
+        f.to_str().unwrap_or_default(),
+    ]);
+    let lines: Vec<Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("a JSON line"))
+        .collect();
+    let retried: Vec<&Value> = lines.iter().filter(|l| l["retried"] == true).collect();
+    assert!(
+        retried.iter().any(|l| l["key"] == "client/app"
+            && l["valid"] == true
+            && l["signed_by"] == "portal-2"),
+        "{out}"
+    );
+    assert!(
+        retried.iter().any(|l| l["key"] == CHECKPOINT_KEY
+            && l["op"] == "checkpoint"
+            && l["reason"].is_null()),
+        "{out}"
+    );
+}
+
+#[test]
+#[ignore = "needs a Kafka broker: make integration"]
 fn publish_refuses_to_sign_for_authorizers_that_trust_no_publisher() {
     let w = World::new(false);
     let key = SigningKey::generate("portal-1", Algorithm::EdDSA).expect("key");

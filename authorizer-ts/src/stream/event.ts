@@ -90,6 +90,29 @@ export function openValue(value: Uint8Array, view: PolicyView | undefined, signe
 
 const NOT_JWS = "neither a JSON object nor a compact JWS (three base64url parts)";
 
+/** The `kid` a compact JWS value names, when its header is one the portal writes (EdDSA, no
+ *  `crit`) and the kid could be a publisher's: a value rejected as `bad_signature` under such
+ *  a kid the view does not trust may verify once the stream introduces that key. */
+export function jwsKid(value: Uint8Array): string | undefined {
+  const decoded = utf8(value);
+  if (decoded === undefined) return undefined;
+  const parts = decoded.replace(TRIM, "").split(".");
+  const h = parts[0];
+  if (parts.length !== 3 || h === undefined) return undefined;
+  const headerBytes = decodeB64url(h);
+  const headerText = headerBytes === undefined ? undefined : utf8(headerBytes);
+  if (headerText === undefined) return undefined;
+  let header: Json;
+  try {
+    header = parseExact(headerText);
+  } catch {
+    return undefined;
+  }
+  if (get(header, "alg") !== "EdDSA" || get(header, "crit") !== undefined) return undefined;
+  const kid = get(header, "kid");
+  return typeof kid === "string" && isIdentifier(kid) ? kid : undefined;
+}
+
 /** Verifies a compact JWS signed by a publisher key of the policy; its payload and kid. */
 function verifyJws(text: string, view: PolicyView | undefined): { payload: Buffer; kid: string } {
   const parts = text.split(".");

@@ -18,7 +18,7 @@ import type { PolicyView } from "../policy/view.js";
 import { describeWithheld, type Withheld } from "./checkpoint.js";
 import type { Rejection } from "./event.js";
 import type { KafkaRecordRead, Reader } from "./kafka-types.js";
-import { Replica, type Applied, type Served } from "./replica.js";
+import { PENDING_MAX_BYTES, Replica, type Applied, type Retried, type Served } from "./replica.js";
 
 /** Counters and state a test or a metrics line can read. */
 export interface StreamStats {
@@ -35,6 +35,11 @@ export interface StreamStats {
   /** Signed mode without a fresh checkpoint in this replay: the baked policy is served
    *  (decisions are flagged stale) until the portal re-signs one. */
   unanchored: boolean;
+  /** Records signed by a key not trusted when read, re-applied once a publisher record
+   *  introduced it (whatever the outcome; also counted in `applied` or `rejected`). */
+  retried: number;
+  /** Records signed by an unknown key not held for a retry (the bound was reached). */
+  pendingDropped: number;
 }
 
 /** Where the loop writes: log lines and EMF records (stdout in the Lambda). */
@@ -58,12 +63,14 @@ const nowMs = (): number => performance.now();
 const unixMillis = (): bigint => BigInt(Date.now());
 
 export class LiveStream {
-  readonly stats: StreamStats = { applied: 0, rejected: new Map(), lag: 0n, caughtUp: false, rebuilds: 0, revision: 0n, withheld: [], checkpoint: undefined, unanchored: false };
+  readonly stats: StreamStats = { applied: 0, rejected: new Map(), lag: 0n, caughtUp: false, rebuilds: 0, revision: 0n, withheld: [], checkpoint: undefined, unanchored: false, retried: 0, pendingDropped: 0 };
   private served: PolicyView | undefined;
   /** When the view was last confirmed caught up with the topic (performance.now() ms). */
   private lastFresh: number | undefined;
   /** When a check last failed to reach Kafka; cleared by a successful check. */
   private lastFailure: number | undefined;
+  /** The replay (count of rebuilds) in which the pending bound was last logged. */
+  private pendingDroppedLogged: number | undefined;
   /** A decision is waiting for a catch-up asked for at this instant. */
   private requested: number | undefined;
   private staleLogged = false;
@@ -225,7 +232,12 @@ export class LiveStream {
           next = record.offset + 1n;
           const outcome = replica.apply(record.key, record.value, BigInt(Math.floor(Date.now() / 1000)));
           this.record(outcome, record);
+<<<<<<< HEAD
           this.observer?.record(record.partition, record.offset, record.key, record.value, outcome);
+=======
+          for (const r of replica.retried) this.recordRetried(r, record);
+          this.notePendingDropped(replica);
+>>>>>>> h-pend
           // In signed mode a rejected record can withhold an entity (see replica.ts).
           dirty ||= replica.signed || outcome.op !== "rejected";
         }
@@ -321,6 +333,29 @@ export class LiveStream {
     this.stats.applied += 1;
     const [kind, id] = outcome.op === "checkpoint" ? ["checkpoint", "state"] : [outcome.kind, outcome.id];
     this.sink.log("debug", { msg: "policy event applied", partition: BigInt(r.partition), offset: r.offset, kind, id });
+  }
+
+  /** A record held back for an unknown kid and re-applied when `learnedAt` introduced a key. */
+  private recordRetried(r: Retried, learnedAt: KafkaRecordRead): void {
+    this.stats.retried += 1;
+    let verdict = "applied";
+    let reason: string | null = null;
+    if (r.outcome.op === "rejected") {
+      this.stats.rejected.set(r.outcome.reason, (this.stats.rejected.get(r.outcome.reason) ?? 0) + 1);
+      verdict = "rejected";
+      reason = r.outcome.reason;
+    } else this.stats.applied += 1;
+    this.sink.log("info", { msg: "policy event retried: its signing key was introduced later in the topic", topic: this.cfg.topic, key: r.key, position: BigInt(r.position), learned_at: { partition: BigInt(learnedAt.partition), offset: learnedAt.offset }, verdict, reason });
+  }
+
+  /** Logs the first record in a replay not held for a retry because of the bound. */
+  private notePendingDropped(replica: Replica): void {
+    const dropped = replica.pendingDropped;
+    if (dropped === this.stats.pendingDropped) return;
+    this.stats.pendingDropped = dropped;
+    if (this.pendingDroppedLogged === this.stats.rebuilds) return;
+    this.pendingDroppedLogged = this.stats.rebuilds;
+    this.sink.log("warn", { msg: "records signed by an unknown key exceed the bound held for a retry; the rest are rejected as forged (suspect) in this replay", topic: this.cfg.topic, max_bytes: BigInt(PENDING_MAX_BYTES), dropped: BigInt(dropped) });
   }
 
   private emitMetrics(stalenessMs: bigint): void {

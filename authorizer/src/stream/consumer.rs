@@ -23,7 +23,7 @@ use serde_json::json;
 use super::checkpoint::Withheld;
 use super::event::Rejection;
 use super::kafka::{client_config, resolve_brokers, GatewayContext};
-use super::replica::{Applied, Replica, Served};
+use super::replica::{Applied, Replica, Retried, Served, PENDING_MAX_BYTES};
 use crate::config::{LogLevel, StreamConfig};
 use crate::observe::{emf, log, unix_millis};
 use crate::policy::PolicyView;
@@ -53,6 +53,11 @@ pub struct StreamStats {
     pub failed_checks: u64,
     /// Decisions that waited (up to the sync budget) for a catch-up.
     pub waited_decisions: u64,
+    /// Records signed by a key not trusted when read, re-applied once a publisher record
+    /// introduced it (whatever the outcome; also counted in `applied` or `rejected`).
+    pub retried: u64,
+    /// Records signed by an unknown key not held for a retry (the bound was reached).
+    pub pending_dropped: u64,
 }
 
 #[derive(Debug, Default)]
@@ -65,6 +70,8 @@ struct SyncState {
     stale_logged: bool,
     /// When a check last failed to reach Kafka; cleared by a successful check.
     last_failure: Option<Instant>,
+    /// The replay (count of rebuilds) in which the pending bound was last logged.
+    pending_dropped_logged: Option<u64>,
     stats: StreamStats,
 }
 
@@ -362,6 +369,10 @@ fn run(shared: Arc<Shared>, baked: Option<PolicyView>) {
                     msg.partition(),
                     msg.offset(),
                 );
+                for r in replica.retried() {
+                    record_retried(&shared, r, msg.topic(), msg.partition(), msg.offset());
+                }
+                note_pending_dropped(&shared, &replica, msg.topic());
                 if let Some(o) = &shared.observer {
                     o.record(
                         msg.partition(),
@@ -674,6 +685,51 @@ fn record(shared: &Shared, outcome: &Applied, topic: &str, partition: i32, offse
                 json!({"msg": "policy event applied", "partition": partition, "offset": offset, "kind": kind, "id": id}),
             );
         }
+    }
+}
+
+/// A record held back for an unknown kid and re-applied when the record at `offset`
+/// introduced a key.
+fn record_retried(shared: &Shared, r: &Retried, topic: &str, partition: i32, offset: i64) {
+    let mut st = shared.lock();
+    st.stats.retried += 1;
+    let (verdict, reason) = match &r.outcome {
+        Applied::Rejected { reason, .. } => {
+            *st.stats.rejected.entry(*reason).or_default() += 1;
+            ("rejected", Some(reason.as_str()))
+        }
+        _ => {
+            st.stats.applied += 1;
+            ("applied", None)
+        }
+    };
+    drop(st);
+    log(
+        shared.log_level,
+        LogLevel::Info,
+        json!({"msg": "policy event retried: its signing key was introduced later in the topic", "topic": topic, "key": r.key,
+               "position": r.position, "learned_at": {"partition": partition, "offset": offset}, "verdict": verdict, "reason": reason}),
+    );
+}
+
+/// Logs the first record in a replay not held for a retry because of the bound.
+fn note_pending_dropped(shared: &Shared, replica: &Replica, topic: &str) {
+    let dropped = replica.pending_dropped();
+    let mut st = shared.lock();
+    if dropped == st.stats.pending_dropped {
+        return;
+    }
+    st.stats.pending_dropped = dropped;
+    let first = st.pending_dropped_logged != Some(st.stats.rebuilds);
+    st.pending_dropped_logged = Some(st.stats.rebuilds);
+    drop(st);
+    if first {
+        log(
+            shared.log_level,
+            LogLevel::Warn,
+            json!({"msg": "records signed by an unknown key exceed the bound held for a retry; the rest are rejected as forged (suspect) in this replay", "topic": topic,
+                   "max_bytes": PENDING_MAX_BYTES, "dropped": dropped}),
+        );
     }
 }
 

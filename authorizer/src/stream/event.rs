@@ -197,6 +197,25 @@ pub fn decode_value(
     Ok(Decoded { event, signed_by })
 }
 
+/// The `kid` a compact JWS value names, when its header is one the portal writes (EdDSA, no
+/// `crit`) and the kid could be a publisher's: a value rejected as `bad_signature` under such
+/// a kid the view does not trust may verify once the stream introduces that key.
+pub fn jws_kid(value: &[u8]) -> Option<String> {
+    let text = std::str::from_utf8(value).ok()?.trim();
+    let mut parts = text.split('.');
+    let (Some(h), Some(_), Some(_), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return None;
+    };
+    let header: Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(h).ok()?).ok()?;
+    if header.get("alg").and_then(Value::as_str) != Some("EdDSA") || header.get("crit").is_some() {
+        return None;
+    }
+    let kid = header.get("kid").and_then(Value::as_str)?;
+    crate::policy::is_identifier(kid).then(|| kid.to_string())
+}
+
 /// Verifies a compact JWS signed by a publisher key of the policy; returns its payload and kid.
 fn verify_jws(text: &str, view: &PolicyView) -> Result<(Vec<u8>, String), (Rejection, String)> {
     let is_b64u = |s: &str| {

@@ -21,6 +21,17 @@
 //! replays an older signed state can then achieve no more than a Kafka outage does (the baked
 //! floor), and within the maximum age no more than a return to a state the portal signed in
 //! that window. A replayed record older than one already applied is such a record too.
+//!
+//! Rotation out of order: a record signed by a publisher key the replica does not trust yet
+//! is held back (the latest per record key, at most [`PENDING_MAX_BYTES`] in all) and, when
+//! a verified publisher upsert introduces a key, re-applied under the normal rules in its
+//! original log order (checkpoint freshness judged when it is retried). A writer without keys
+//! who copies the rotation record to the end of the topic, so that compaction drops the
+//! original, then delays the records signed by the new key instead of withholding them. A
+//! held record counts as suspect until it verifies: one that does was signed by a key the
+//! portal's chain of trust introduced, so no writer without keys made it. Whether a record
+//! is a replay is judged by log position, not by when it was applied: a record is a replay
+//! when a record of the same key that came earlier in the log holds a higher revision.
 
 use std::collections::{BTreeSet, HashMap};
 
@@ -28,7 +39,7 @@ use super::checkpoint::{
     decode_checkpoint, is_fresh, Checkpoint, VerifiedCheckpoint, Withheld, WithheldBecause,
     CHECKPOINT_KEY,
 };
-use super::event::{decode_value, parse_key, record_key, Op, Rejection};
+use super::event::{decode_value, jws_kid, parse_key, record_key, Op, Rejection};
 use crate::policy::{EntityKind, PolicyView};
 
 /// What happened to one record.
@@ -65,6 +76,29 @@ pub enum Applied {
     },
 }
 
+/// A record rejected earlier in this replay because its signing kid was not trusted then,
+/// re-applied once a publisher upsert introduced a key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Retried {
+    /// The record's position in this replica's input: the count of records applied before it.
+    pub position: u64,
+    /// The record key as read (`<kind>/<id>` or the checkpoint key).
+    pub key: String,
+    pub outcome: Applied,
+}
+
+/// How many bytes (keys and values) of records signed by an unknown kid a replica holds for
+/// a retry. A writer can flood distinct keys with such records; beyond the bound nothing
+/// more is held in this replay (they are suspect as forged), and
+/// [`Replica::pending_dropped`] counts them.
+pub const PENDING_MAX_BYTES: usize = 8 << 20;
+
+#[derive(Debug, Clone)]
+struct Pending {
+    position: u64,
+    value: Vec<u8>,
+}
+
 /// The view to decide on, and the entities left out of it.
 #[derive(Debug, Clone)]
 pub struct Served {
@@ -99,6 +133,22 @@ pub struct Replica {
     /// Keys with a record no portal writes in this replay (signed mode): rejected as forged
     /// or unreadable, or a replay older than the revision already applied.
     suspect: BTreeSet<String>,
+    /// The position the next record gets (never reset: positions only grow).
+    position: u64,
+    /// Where in the log the record holding each entity's revision was (cleared by reset).
+    applied_at: HashMap<(EntityKind, String), u64>,
+    /// Where the checkpoint held was verified in this replay (`None`: kept from before).
+    checkpoint_at: Option<u64>,
+    /// Records rejected for a kid not trusted yet, by record key: the latest of each.
+    pending: HashMap<String, Pending>,
+    pending_bytes: usize,
+    pending_max_bytes: usize,
+    /// The bound was reached in this replay: nothing more is held until a reset.
+    pending_full: bool,
+    /// Records not held because of the bound, over the replica's life.
+    pending_dropped: u64,
+    /// What the retries the last [`Replica::apply`] set off did.
+    retried: Vec<Retried>,
 }
 
 impl Replica {
@@ -118,6 +168,15 @@ impl Replica {
             checkpoint_max_age_s: DEFAULT_CHECKPOINT_MAX_AGE_S,
             anchored: false,
             suspect: BTreeSet::new(),
+            position: 0,
+            applied_at: HashMap::new(),
+            checkpoint_at: None,
+            pending: HashMap::new(),
+            pending_bytes: 0,
+            pending_max_bytes: PENDING_MAX_BYTES,
+            pending_full: false,
+            pending_dropped: 0,
+            retried: Vec::new(),
         };
         r.reset();
         r
@@ -129,6 +188,12 @@ impl Replica {
         self
     }
 
+    /// Sets how many bytes of records signed by an unknown kid are held for a retry.
+    pub fn with_pending_max_bytes(mut self, bytes: usize) -> Self {
+        self.pending_max_bytes = bytes;
+        self
+    }
+
     /// Back to the baked policy, forgetting everything the stream said (before a rebuild
     /// from offset 0). The last verified checkpoint is kept as a floor; the rebuild must
     /// verify a fresh one again before the stream's state is served.
@@ -136,6 +201,12 @@ impl Replica {
         self.anchored = false;
         self.revisions.clear();
         self.suspect.clear();
+        self.applied_at.clear();
+        self.checkpoint_at = None;
+        self.pending.clear();
+        self.pending_bytes = 0;
+        self.pending_full = false;
+        self.retried.clear();
         match &self.baked {
             Some(baked) => {
                 self.view = baked.clone();
@@ -239,7 +310,7 @@ impl Replica {
         // (The checkpoint rule above is about the applied view, which is not served then.)
         if !self.anchored() {
             out.clear();
-            for key in self.suspect.iter().filter(|k| *k != CHECKPOINT_KEY) {
+            for key in self.suspects().filter(|k| *k != CHECKPOINT_KEY) {
                 out.push(Withheld {
                     key: key.clone(),
                     because: WithheldBecause::SuspectWithoutFreshCheckpoint,
@@ -248,6 +319,48 @@ impl Replica {
         }
         out.sort_by(|a, b| a.key.cmp(&b.key));
         out
+    }
+
+    /// The keys with a record no portal writes in this replay, as far as is known: the
+    /// suspect ones, and those whose held record has not verified (yet).
+    fn suspects(&self) -> impl Iterator<Item = &String> {
+        let held = self
+            .pending
+            .keys()
+            .filter(|k| !self.suspect.contains(*k))
+            .collect::<BTreeSet<_>>();
+        self.suspect.iter().chain(held)
+    }
+
+    /// The position the next record applied gets (see [`Retried::position`]).
+    pub fn position(&self) -> u64 {
+        self.position
+    }
+
+    /// The position of the record of this key held for a retry, if one is.
+    pub fn held_at(&self, key: &str) -> Option<u64> {
+        self.pending.get(key).map(|p| p.position)
+    }
+
+    /// Whether a key counts as suspect now (see [`Replica::withheld`]).
+    pub fn is_suspect(&self, key: &str) -> bool {
+        self.suspect.contains(key) || self.pending.contains_key(key)
+    }
+
+    /// The records held for a retry (rejected for a kid not trusted yet): how many, and
+    /// their bytes.
+    pub fn pending(&self) -> (usize, usize) {
+        (self.pending.len(), self.pending_bytes)
+    }
+
+    /// Records rejected for an unknown kid and not held because of [`PENDING_MAX_BYTES`].
+    pub fn pending_dropped(&self) -> u64 {
+        self.pending_dropped
+    }
+
+    /// The outcomes of the records the last [`Replica::apply`] re-applied, in log order.
+    pub fn retried(&self) -> &[Retried] {
+        &self.retried
     }
 
     /// The revision held for an entity by an applied event, if any.
@@ -272,9 +385,73 @@ impl Replica {
 
     /// Applies one record (key and value as read from Kafka) read at `now` (Unix seconds:
     /// it decides whether a checkpoint is fresh).
+    /// Records it re-applies because this one introduced a key are in [`Replica::retried`].
     pub fn apply(&mut self, key: Option<&[u8]>, value: Option<&[u8]>, now: i64) -> Applied {
+        self.retried.clear();
+        let position = self.position;
+        self.position += 1;
+        let outcome = self.judge(key, value, now, position, false);
+        if is_learned(&outcome) {
+            self.retry_pending(now);
+        }
+        outcome
+    }
+
+    /// Re-applies the held records in log order, again after every key a retry introduces.
+    fn retry_pending(&mut self, now: i64) {
+        loop {
+            let mut queue: Vec<(String, Pending)> = self.pending.drain().collect();
+            self.pending_bytes = 0;
+            queue.sort_by_key(|(_, p)| p.position);
+            let mut queue = queue.into_iter();
+            let mut learned = false;
+            for (key, p) in queue.by_ref() {
+                let outcome =
+                    self.judge(Some(key.as_bytes()), Some(&p.value), now, p.position, true);
+                if self
+                    .pending
+                    .get(&key)
+                    .is_some_and(|q| q.position == p.position)
+                {
+                    continue; // Still signed by a key not trusted: held again.
+                }
+                learned = is_learned(&outcome);
+                self.retried.push(Retried {
+                    position: p.position,
+                    key,
+                    outcome,
+                });
+                if learned {
+                    break;
+                }
+            }
+            for (key, p) in queue {
+                self.pending_bytes += key.len() + p.value.len();
+                self.pending.insert(key, p);
+            }
+            if !learned || self.pending.is_empty() {
+                return;
+            }
+        }
+    }
+
+    /// Judges one record as read at `position` in the log.
+    fn judge(
+        &mut self,
+        key: Option<&[u8]>,
+        value: Option<&[u8]>,
+        now: i64,
+        position: u64,
+        retry: bool,
+    ) -> Applied {
         if key == Some(CHECKPOINT_KEY.as_bytes()) {
-            return self.apply_checkpoint(value, now);
+            let outcome = self.apply_checkpoint(value, now, position);
+            if matches!(&outcome, Applied::Rejected { reason, .. } if self.signed && forged(*reason))
+                && !self.hold(CHECKPOINT_KEY, value, &outcome, position, retry)
+            {
+                self.suspect.insert(CHECKPOINT_KEY.to_string());
+            }
+            return outcome;
         }
         let Some((kind, id)) = key.and_then(parse_key) else {
             return Applied::Rejected {
@@ -284,14 +461,73 @@ impl Replica {
                 ),
             };
         };
-        let outcome = self.apply_entity(kind, &id, value);
-        if matches!(&outcome, Applied::Rejected { reason, .. } if self.signed && forged(*reason)) {
-            self.suspect.insert(record_key(kind, &id));
+        let outcome = self.apply_entity(kind, &id, value, position);
+        let key = record_key(kind, &id);
+        if matches!(&outcome, Applied::Rejected { reason, .. } if self.signed && forged(*reason))
+            && !self.hold(&key, value, &outcome, position, retry)
+        {
+            self.suspect.insert(key);
         }
         outcome
     }
 
-    fn apply_entity(&mut self, kind: EntityKind, id: &str, value: Option<&[u8]>) -> Applied {
+    /// Holds a record rejected because its kid is not trusted (yet) for a retry; whether it
+    /// is held. The latest such record of a key replaces an earlier one, as compaction would.
+    /// A record held before and retried (`retry`) is held again whatever the bound.
+    fn hold(
+        &mut self,
+        key: &str,
+        value: Option<&[u8]>,
+        outcome: &Applied,
+        position: u64,
+        retry: bool,
+    ) -> bool {
+        let Some(value) = value else { return false };
+        let unknown_kid = matches!(
+            outcome,
+            Applied::Rejected {
+                reason: Rejection::BadSignature,
+                ..
+            }
+        ) && jws_kid(value)
+            .is_some_and(|kid| self.view.publisher(&kid).is_none());
+        if !unknown_kid {
+            return false;
+        }
+        if let Some(old) = self.pending.remove(key) {
+            self.pending_bytes -= key.len() + old.value.len();
+        }
+        let size = key.len() + value.len();
+        if !retry && (self.pending_full || self.pending_bytes + size > self.pending_max_bytes) {
+            self.pending_full = true;
+            self.pending_dropped += 1;
+            return false;
+        }
+        self.pending_bytes += size;
+        self.pending.insert(
+            key.to_string(),
+            Pending {
+                position,
+                value: value.to_vec(),
+            },
+        );
+        true
+    }
+
+    /// Whether the record holding this entity's revision came before `position` in the log.
+    fn applied_before(&self, kind: EntityKind, id: &str, position: u64) -> bool {
+        self.applied_at
+            .get(&(kind, id.to_string()))
+            .is_none_or(|at| *at < position)
+    }
+
+    fn apply_entity(
+        &mut self,
+        kind: EntityKind,
+        id: &str,
+        value: Option<&[u8]>,
+        position: u64,
+    ) -> Applied {
         let reject = |reason, detail: String| Applied::Rejected { reason, detail };
         let Some(value) = value else {
             // A tombstone carries no signature, so in signed mode it could be anyone's:
@@ -323,11 +559,13 @@ impl Replica {
         let event = decoded.event;
         let held = self.held(kind, id);
         if event.revision <= held {
-            // The portal never writes a lower revision after a higher one: a replay.
+            // The portal never writes a lower revision after a higher one: a replay. (A
+            // retried record may precede the one held: then the log is in order.)
             if self.signed
                 && self
                     .revision_of(kind, id)
                     .is_some_and(|h| event.revision < h)
+                && self.applied_before(kind, id, position)
             {
                 self.suspect.insert(record_key(kind, id));
             }
@@ -352,7 +590,7 @@ impl Replica {
                 if let Err(errors) = self.view.upsert(kind, data) {
                     return reject(Rejection::InvalidEntity, errors.to_string());
                 }
-                self.commit(kind, id, event.revision);
+                self.commit(kind, id, event.revision, position);
                 Applied::Upserted {
                     kind,
                     id: id.to_string(),
@@ -362,7 +600,7 @@ impl Replica {
             }
             Op::Delete => {
                 self.view.remove(kind, id);
-                self.commit(kind, id, event.revision);
+                self.commit(kind, id, event.revision, position);
                 Applied::Deleted {
                     kind,
                     id: id.to_string(),
@@ -373,8 +611,8 @@ impl Replica {
         }
     }
 
-    fn apply_checkpoint(&mut self, value: Option<&[u8]>, now: i64) -> Applied {
-        let outcome = match value {
+    fn apply_checkpoint(&mut self, value: Option<&[u8]>, now: i64, position: u64) -> Applied {
+        match value {
             None => Applied::Rejected {
                 reason: Rejection::Unsigned,
                 detail: "a checkpoint tombstone cannot be signed".into(),
@@ -394,8 +632,11 @@ impl Replica {
                     // The same checkpoint read again (a rebuild keeps the one verified).
                     let again = self.checkpoint.as_ref() == Some(&cp);
                     if cp.revision <= newest && !again {
-                        // Older than one verified (not the baked floor): a replay.
-                        if self.checkpoint.is_some() {
+                        // Older than one verified earlier in the log (not the baked
+                        // floor): a replay.
+                        if self.checkpoint.is_some()
+                            && self.checkpoint_at.is_none_or(|at| at < position)
+                        {
                             self.suspect.insert(CHECKPOINT_KEY.to_string());
                         }
                         Applied::Rejected {
@@ -408,6 +649,12 @@ impl Replica {
                     } else {
                         let fresh = is_fresh(issued_at, now, self.checkpoint_max_age_s);
                         self.anchored |= fresh;
+                        // A retried checkpoint newer than one that came later in the log:
+                        // that one was a replay.
+                        if self.checkpoint_at.is_some_and(|at| at > position) && !again {
+                            self.suspect.insert(CHECKPOINT_KEY.to_string());
+                        }
+                        self.checkpoint_at = Some(position);
                         let outcome = Applied::Checkpoint {
                             revision: cp.revision,
                             signed_by,
@@ -419,18 +666,31 @@ impl Replica {
                     }
                 }
             },
-        };
-        if matches!(&outcome, Applied::Rejected { reason, .. } if self.signed && forged(*reason)) {
-            self.suspect.insert(CHECKPOINT_KEY.to_string());
         }
-        outcome
     }
 
-    fn commit(&mut self, kind: EntityKind, id: &str, revision: u64) {
+    fn commit(&mut self, kind: EntityKind, id: &str, revision: u64, position: u64) {
+        // A retried record newer than the one held, which came later in the log: that one
+        // was a replay of an older state.
+        if self.signed && !self.applied_before(kind, id, position) {
+            self.suspect.insert(record_key(kind, id));
+        }
+        self.applied_at.insert((kind, id.to_string()), position);
         self.revisions.insert((kind, id.to_string()), revision);
         self.view.revision = self.view.revision.max(revision);
         self.has_policy = true;
     }
+}
+
+/// A verified publisher upsert: the replica may now trust a key it did not.
+fn is_learned(outcome: &Applied) -> bool {
+    matches!(
+        outcome,
+        Applied::Upserted {
+            kind: EntityKind::Publisher,
+            ..
+        }
+    )
 }
 
 /// Rejections no portal-signed record can earn: a writer without keys made them.
@@ -1069,5 +1329,253 @@ mod tests {
             rejected(&r.apply(Some(b"client/a"), Some(&up), NOW)),
             Some(Rejection::StaleRevision)
         );
+    }
+
+    /// A portal rotating from `old` to `new`: the rotation record (signed by `old`), then
+    /// changes and a checkpoint signed by `new`. Baked: `old` trusted, client a active.
+    fn rotation_history(old: &SigningKey, new: &SigningKey) -> (PolicyView, Log) {
+        let baked = signed_baked(old, 1, &[client("a", "active")]);
+        let log = vec![
+            publisher_record("new", new, 2, old),
+            (
+                "client/a".to_string(),
+                Some(event(
+                    "client",
+                    "a",
+                    3,
+                    Op::Upsert,
+                    Some(client("a", "suspended")),
+                    Some(new),
+                )),
+            ),
+            (
+                "client/b".to_string(),
+                Some(event(
+                    "client",
+                    "b",
+                    4,
+                    Op::Upsert,
+                    Some(client("b", "active")),
+                    Some(new),
+                )),
+            ),
+            (
+                CHECKPOINT_KEY.to_string(),
+                Some(checkpoint_value(
+                    new,
+                    4,
+                    &[("publisher/new", 2), ("client/a", 3), ("client/b", 4)],
+                )),
+            ),
+        ];
+        (baked, log)
+    }
+
+    fn publisher_record(
+        kid: &str,
+        key: &SigningKey,
+        revision: u64,
+        by: &SigningKey,
+    ) -> (String, Option<Vec<u8>>) {
+        (
+            format!("publisher/{kid}"),
+            Some(event(
+                "publisher",
+                kid,
+                revision,
+                Op::Upsert,
+                Some(json!({"kid": kid, "jwk": key.public_jwk()})),
+                Some(by),
+            )),
+        )
+    }
+
+    fn served_clients(r: &Replica) -> Value {
+        let s = r.served().expect("view");
+        serde_json::to_value(s.view.entities(EntityKind::Client)).expect("json")
+    }
+
+    #[test]
+    fn a_rotation_record_copied_to_the_end_delays_the_new_keys_records_and_withholds_nothing() {
+        let old = SigningKey::generate("old", Algorithm::EdDSA).expect("key");
+        let new = SigningKey::generate("new", Algorithm::EdDSA).expect("key");
+        let (baked, mut log) = rotation_history(&old, &new);
+        log.push(log[0].clone());
+        let mut warm = Replica::new(Some(baked.clone()));
+        let verdicts = replay(&mut warm, &log);
+        assert_eq!(rejected(&verdicts[4]), Some(Rejection::StaleRevision));
+        // Compaction drops the original rotation record; the copy is last.
+        let compacted = log[1..].to_vec();
+        let mut cold = Replica::new(Some(baked));
+        let verdicts = replay(&mut cold, &compacted);
+        for v in &verdicts[..3] {
+            assert_eq!(rejected(v), Some(Rejection::BadSignature), "{v:?}");
+        }
+        assert!(matches!(verdicts[3], Applied::Upserted { .. }));
+        let served = cold.served().expect("view");
+        assert!(
+            !served.unanchored,
+            "the retried checkpoint anchors the replay"
+        );
+        assert!(served.withheld.is_empty(), "{:?}", served.withheld);
+        assert_eq!(served_clients(&cold), served_clients(&warm));
+        assert!(served.view.client("a").is_some_and(|c| !c.active));
+        assert!(warm.retried().is_empty());
+        let retried: Vec<(u64, &str, bool)> = cold
+            .retried()
+            .iter()
+            .map(|r| {
+                (
+                    r.position,
+                    r.key.as_str(),
+                    !matches!(r.outcome, Applied::Rejected { .. }),
+                )
+            })
+            .collect();
+        assert_eq!(
+            retried,
+            [
+                (0, "client/a", true),
+                (1, "client/b", true),
+                (2, CHECKPOINT_KEY, true)
+            ]
+        );
+        assert_eq!(cold.pending(), (0, 0));
+        // The next record's retries start empty.
+        cold.apply(Some(b"client/zz"), Some(b"garbage"), NOW);
+        assert!(cold.retried().is_empty());
+    }
+
+    #[test]
+    fn a_record_forged_under_the_new_kid_stays_suspect_once_the_key_is_learned() {
+        let old = SigningKey::generate("old", Algorithm::EdDSA).expect("key");
+        let new = SigningKey::generate("new", Algorithm::EdDSA).expect("key");
+        let evil = SigningKey::generate("new", Algorithm::EdDSA).expect("key");
+        let (baked, log) = rotation_history(&old, &new);
+        let forged = event(
+            "client",
+            "b",
+            9,
+            Op::Upsert,
+            Some(client("b", "active")),
+            Some(&evil),
+        );
+        // No checkpoint: the replay stays unanchored and suspects are withheld.
+        let cold_log = [
+            log[1].clone(),
+            ("client/b".to_string(), Some(forged)),
+            log[0].clone(),
+        ];
+        let mut cold = Replica::new(Some(baked));
+        replay(&mut cold, &cold_log[..2]);
+        assert!(cold.is_suspect("client/a") && cold.is_suspect("client/b"));
+        assert_eq!(
+            cold.withheld().len(),
+            2,
+            "held records count as suspect until they verify"
+        );
+        replay(&mut cold, &cold_log[2..]);
+        let outcomes: Vec<Option<Rejection>> = cold
+            .retried()
+            .iter()
+            .map(|r| rejected(&r.outcome))
+            .collect();
+        assert_eq!(outcomes, [None, Some(Rejection::BadSignature)]);
+        assert!(
+            !cold.is_suspect("client/a"),
+            "it verified: the portal signed it"
+        );
+        assert!(cold.is_suspect("client/b"));
+        let served = cold.served().expect("view");
+        assert!(served.unanchored);
+        let keys: Vec<&str> = served.withheld.iter().map(|w| w.key.as_str()).collect();
+        assert_eq!(keys, ["client/b"]);
+    }
+
+    #[test]
+    fn a_retried_record_is_a_replay_only_by_its_place_in_the_log() {
+        let old = SigningKey::generate("old", Algorithm::EdDSA).expect("key");
+        let new = SigningKey::generate("new", Algorithm::EdDSA).expect("key");
+        let baked = signed_baked(&old, 1, &[client("a", "active")]);
+        let a = |revision, by: &SigningKey| {
+            (
+                "client/a".to_string(),
+                Some(event(
+                    "client",
+                    "a",
+                    revision,
+                    Op::Upsert,
+                    Some(client("a", "suspended")),
+                    Some(by),
+                )),
+            )
+        };
+        let learn = publisher_record("new", &new, 9, &old);
+        // Earlier in the log than the higher revision held: history, not a replay.
+        let mut r = Replica::new(Some(baked.clone()));
+        replay(&mut r, &[a(4, &new), a(5, &old), learn.clone()]);
+        assert_eq!(
+            rejected(&r.retried()[0].outcome),
+            Some(Rejection::StaleRevision)
+        );
+        assert!(!r.is_suspect("client/a"));
+        // Later in the log than the higher revision held: a replay.
+        let mut r = Replica::new(Some(baked.clone()));
+        replay(&mut r, &[a(5, &old), a(4, &new), learn.clone()]);
+        assert_eq!(
+            rejected(&r.retried()[0].outcome),
+            Some(Rejection::StaleRevision)
+        );
+        assert!(r.is_suspect("client/a"));
+        // A retried higher revision before a lower one applied: that one was the replay.
+        let mut r = Replica::new(Some(baked));
+        replay(&mut r, &[a(5, &new), a(4, &old), learn]);
+        assert!(matches!(
+            r.retried()[0].outcome,
+            Applied::Upserted { revision: 5, .. }
+        ));
+        assert_eq!(r.revision_of(EntityKind::Client, "a"), Some(5));
+        assert!(r.is_suspect("client/a"));
+    }
+
+    #[test]
+    fn a_key_deleted_before_it_is_learned_never_releases_its_records() {
+        let old = SigningKey::generate("old", Algorithm::EdDSA).expect("key");
+        let new = SigningKey::generate("new", Algorithm::EdDSA).expect("key");
+        let (baked, log) = rotation_history(&old, &new);
+        let delete = (
+            "publisher/new".to_string(),
+            Some(event("publisher", "new", 5, Op::Delete, None, Some(&old))),
+        );
+        let mut r = Replica::new(Some(baked));
+        let verdicts = replay(&mut r, &[delete, log[1].clone(), log[0].clone()]);
+        assert_eq!(rejected(&verdicts[2]), Some(Rejection::StaleRevision));
+        assert!(r.retried().is_empty());
+        assert!(r.is_suspect("client/a"), "still held, never verified");
+        assert_eq!(r.pending().0, 1);
+        r.reset();
+        assert_eq!(r.pending(), (0, 0), "a rebuild starts with nothing held");
+        assert!(!r.is_suspect("client/a"));
+    }
+
+    #[test]
+    fn records_held_for_a_retry_are_bounded_and_the_rest_counted() {
+        let old = SigningKey::generate("old", Algorithm::EdDSA).expect("key");
+        let new = SigningKey::generate("new", Algorithm::EdDSA).expect("key");
+        let (baked, log) = rotation_history(&old, &new);
+        let one = log[1].0.len() + log[1].1.as_ref().map_or(0, Vec::len);
+        let mut r = Replica::new(Some(baked)).with_pending_max_bytes(one);
+        replay(&mut r, &log[1..]);
+        assert_eq!(r.pending(), (1, one));
+        assert_eq!(r.pending_dropped(), 2, "client/b and the checkpoint");
+        replay(&mut r, &log[..1]);
+        assert_eq!(r.retried().len(), 1);
+        let served = r.served().expect("view");
+        assert!(served.unanchored, "the checkpoint was not held");
+        let keys: Vec<&str> = served.withheld.iter().map(|w| w.key.as_str()).collect();
+        assert_eq!(keys, ["client/b"]);
+        r.reset();
+        replay(&mut r, &log[1..3]);
+        assert_eq!(r.pending().0, 1, "a rebuild may hold again");
     }
 }

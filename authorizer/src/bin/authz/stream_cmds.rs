@@ -7,10 +7,15 @@ use std::time::Duration;
 use authorizer::config::{KafkaAuth, StreamConfig};
 use authorizer::policy::{load_policy, PolicyView};
 use authorizer::stream::event::Op;
+<<<<<<< HEAD
 use authorizer::stream::plan::{
     check_signing, plan, resigned_publisher_warnings, resigned_publishers, topic_state, verdicts,
     CheckpointClock, Record,
 };
+=======
+use authorizer::stream::event::Rejection;
+use authorizer::stream::plan::{check_signing, plan, topic_state, CheckpointClock, Record};
+>>>>>>> h-pend
 use authorizer::stream::publish::{
     create_topic, publish, read_records, recommended_topic_config, tombstone,
 };
@@ -223,7 +228,49 @@ pub struct TailArgs {
     checkpoint_max_age: u64,
 }
 
-fn print_record(r: &Record, verdict: &Applied) {
+/// Where each record held for a retry (its signing kid not trusted yet) was, by key.
+type Held = std::collections::HashMap<String, (u64, i32, i64, Option<i64>)>;
+
+/// Applies one record and prints its verdict, then the verdicts of the records it let the
+/// replica retry (its own key signed them): each at its original offset, `"retried": true`.
+fn tail_record(replica: &mut Replica, held: &mut Held, r: &Record, now: i64) {
+    let position = replica.position();
+    let verdict = replica.apply(r.key.as_deref(), r.value.as_deref(), now);
+    print_record(r, &verdict, None);
+    if let (
+        Applied::Rejected {
+            reason: Rejection::BadSignature,
+            ..
+        },
+        Some(key),
+    ) = (&verdict, r.key.as_deref())
+    {
+        let key = String::from_utf8_lossy(key).into_owned();
+        // Held: not every `bad_signature` is (a key known but a signature that fails).
+        if replica.held_at(&key) == Some(position) {
+            held.insert(key, (position, r.partition, r.offset, r.timestamp_ms));
+        }
+    }
+    for retried in replica.retried() {
+        let Some((_, partition, offset, timestamp_ms)) = held
+            .remove(&retried.key)
+            .filter(|(p, ..)| *p == retried.position)
+        else {
+            continue;
+        };
+        let original = Record {
+            partition,
+            offset,
+            timestamp_ms,
+            key: Some(retried.key.clone().into_bytes()),
+            value: None,
+        };
+        print_record(&original, &retried.outcome, Some(r.offset));
+    }
+}
+
+/// `retried_after`: the offset of the record whose key let this one be retried.
+fn print_record(r: &Record, verdict: &Applied, retried_after: Option<i64>) {
     let key = r.key.as_deref().map(String::from_utf8_lossy);
     let (valid, revision, signed_by, reason) = match verdict {
         Applied::Upserted {
@@ -262,8 +309,12 @@ fn print_record(r: &Record, verdict: &Applied) {
         Applied::Checkpoint { .. } => "checkpoint",
         Applied::Rejected { .. } => "rejected",
     };
-    let line = json!({"partition": r.partition, "offset": r.offset, "timestamp_ms": r.timestamp_ms, "key": key, "op": op,
+    let mut line = json!({"partition": r.partition, "offset": r.offset, "timestamp_ms": r.timestamp_ms, "key": key, "op": op,
                       "revision": revision, "valid": valid, "signed_by": signed_by, "reason": reason});
+    if let Some(after) = retried_after {
+        line["retried"] = json!(true);
+        line["retried_after_offset"] = json!(after);
+    }
     println!("{line}");
 }
 
@@ -286,8 +337,10 @@ pub fn tail_cmd(args: TailArgs) -> Result<ExitCode, String> {
         args.from_beginning,
         args.conn.timeout(),
     )?;
-    for (r, verdict) in verdicts(&mut replica, &records, now_seconds()) {
-        print_record(r, &verdict);
+    let mut held = Held::new();
+    let now = now_seconds();
+    for r in &records {
+        tail_record(&mut replica, &mut held, r, now);
     }
     if args.no_follow {
         return Ok(ExitCode::SUCCESS);
@@ -302,8 +355,7 @@ pub fn tail_cmd(args: TailArgs) -> Result<ExitCode, String> {
                     key: m.key().map(<[u8]>::to_vec),
                     value: m.payload().map(<[u8]>::to_vec),
                 };
-                let verdict = replica.apply(r.key.as_deref(), r.value.as_deref(), now_seconds());
-                print_record(&r, &verdict);
+                tail_record(&mut replica, &mut held, &r, now_seconds());
             }
             Some(Err(e)) => eprintln!("authz tail: {e}"),
             None => {}
