@@ -132,6 +132,26 @@ test("a hostile record compacted over a signed one withholds the entity", () => 
   }
 });
 
+test("a baked entity the checkpoint does not list is withheld", () => {
+  // The portal deleted client `gone` (baked active): its delete record was buried under
+  // garbage and compacted away, so the portal's next checkpoint no longer lists the key.
+  const k = publisherKey("p");
+  const r = new Replica(baked(1, [client("gone"), client("kept")], [k]));
+  replay(r, [
+    ["client/gone", b("garbage")],
+    ["client/kept", eventValue("client", "kept", 5, "upsert", client("kept"), k)],
+  ]);
+  assert.equal(r.apply(b(CHECKPOINT_KEY), cpAt(k, 7, [["client/kept", 5]]), NOW).op, "checkpoint");
+  const served = servedOf(r);
+  assert.equal(served.unanchored, false);
+  assert.equal(served.view.client("gone"), undefined, "the deleted entity is back");
+  assert.notEqual(served.view.client("kept"), undefined);
+  assert.deepEqual(served.withheld, [{ key: "client/gone", because: { code: "not_in_checkpoint", checkpoint: 7n } }]);
+  // A change newer than the checkpoint is served before the next checkpoint lists it.
+  r.apply(b("client/new"), eventValue("client", "new", 8, "upsert", client("new"), k), NOW);
+  assert.notEqual(servedOf(r).view.client("new"), undefined);
+});
+
 test("without a checkpoint, a key with only forged records is withheld", () => {
   const k = publisherKey("p");
   const evil = publisherKey("p");
@@ -421,7 +441,9 @@ test("with a clock: only signed content is served, rebuilt views equal the live 
     const next = rng(runNo + 1);
     const pick = (n: number): number => Math.floor(next() * n);
     const legitimate = new Set(["a", "b"].map((id) => JSON.stringify(client(id))));
-    const published = new Map<string, number>();
+    // The portal published the document it baked: its checkpoints list the baked entities
+    // (at the baked revision until it changes them).
+    const published = new Map<string, number>([["client/a", 3], ["client/b", 3]]);
     let revision = 3;
     let now = T0;
     const log: Log = [];

@@ -134,7 +134,8 @@ export function checkpointAcceptance(candidate: Checkpoint, held: Checkpoint | u
 
 export type WithheldBecause =
   | { readonly code: "behind_checkpoint"; readonly expected: bigint; readonly held: bigint }
-  | { readonly code: "suspect_without_fresh_checkpoint" };
+  | { readonly code: "suspect_without_fresh_checkpoint" }
+  | { readonly code: "not_in_checkpoint"; readonly checkpoint: bigint };
 
 /** One entity withheld from the served view (decisions that need it deny). */
 export interface Withheld {
@@ -143,7 +144,12 @@ export interface Withheld {
 }
 
 export function describeWithheld(b: WithheldBecause): string {
-  return b.code === "behind_checkpoint"
-    ? `the last verified checkpoint lists revision ${b.expected} but the topic yields ${b.held}: a signed record is missing (compacted away after a hostile write?)`
-    : "no fresh checkpoint verified, so the baked policy is served, and this key had a forged, unreadable or replayed record: its baked state may be one the portal has since changed";
+  switch (b.code) {
+    case "behind_checkpoint":
+      return `the last verified checkpoint lists revision ${b.expected} but the topic yields ${b.held}: a signed record is missing (compacted away after a hostile write?)`;
+    case "suspect_without_fresh_checkpoint":
+      return "no fresh checkpoint verified, so the baked policy is served, and this key had a forged, unreadable or replayed record: its baked state may be one the portal has since changed";
+    case "not_in_checkpoint":
+      return `the checkpoint at revision ${b.checkpoint} lists the portal's whole state and not this key: the portal deleted it (its delete record is missing) or never published it`;
+  }
 }

@@ -232,12 +232,9 @@ export class LiveStream {
           next = record.offset + 1n;
           const outcome = replica.apply(record.key, record.value, BigInt(Math.floor(Date.now() / 1000)));
           this.record(outcome, record);
-<<<<<<< HEAD
           this.observer?.record(record.partition, record.offset, record.key, record.value, outcome);
-=======
           for (const r of replica.retried) this.recordRetried(r, record);
           this.notePendingDropped(replica);
->>>>>>> h-pend
           // In signed mode a rejected record can withhold an entity (see replica.ts).
           dirty ||= replica.signed || outcome.op !== "rejected";
         }

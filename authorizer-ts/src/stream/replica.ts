@@ -180,6 +180,18 @@ export class Replica {
         const held = this.held(k.kind, k.id);
         if (held < expected) out.push({ key, because: { code: "behind_checkpoint", expected, held } });
       }
+      // The checkpoint is the portal's whole state: an entity it does not list, held no
+      // newer than it, is one the portal deleted (a delete record buried and compacted away
+      // would otherwise bring the baked entity back) or never published.
+      const cp = this.held_;
+      for (const kind of ["issuer", "client", "api"] as const) {
+        for (const id of this.view.ids(kind)) {
+          const key = recordKey(kind, id);
+          if (!cp.entities.has(key) && this.held(kind, id) <= cp.revision) {
+            out.push({ key, because: { code: "not_in_checkpoint", checkpoint: cp.revision } });
+          }
+        }
+      }
     }
     // Without a fresh checkpoint the baked policy is served; a key with a record no portal
     // writes may have had its newer signed history compacted away or rolled back. (The

@@ -160,7 +160,17 @@ impl World {
             attacker,
             hostile: false,
             baked,
-            published: BTreeMap::new(),
+            // The portal published the document it baked: its checkpoints list the baked
+            // entities (at the baked revision until it changes them).
+            published: ["a", "b"]
+                .into_iter()
+                .map(|id| {
+                    (
+                        format!("client/{id}"),
+                        (BAKED_REVISION, Some(client(id, true))),
+                    )
+                })
+                .collect(),
             revision: BAKED_REVISION,
             legitimate,
             log: Vec::new(),

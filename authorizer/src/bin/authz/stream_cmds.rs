@@ -7,15 +7,11 @@ use std::time::Duration;
 use authorizer::config::{KafkaAuth, StreamConfig};
 use authorizer::policy::{load_policy, PolicyView};
 use authorizer::stream::event::Op;
-<<<<<<< HEAD
+use authorizer::stream::event::Rejection;
 use authorizer::stream::plan::{
-    check_signing, plan, resigned_publisher_warnings, resigned_publishers, topic_state, verdicts,
+    check_signing, plan, resigned_publisher_warnings, resigned_publishers, topic_state,
     CheckpointClock, Record,
 };
-=======
-use authorizer::stream::event::Rejection;
-use authorizer::stream::plan::{check_signing, plan, topic_state, CheckpointClock, Record};
->>>>>>> h-pend
 use authorizer::stream::publish::{
     create_topic, publish, read_records, recommended_topic_config, tombstone,
 };
