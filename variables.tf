@@ -130,7 +130,7 @@ variable "authorizer" {
 }
 
 variable "authorizer_runtime" {
-  description = "Which build of the authorizer runs: `rust` (default, provided.al2023) or `nodejs22.x` (the TypeScript build, baked policy only: it cannot follow policy_stream). The zip of either comes from `authorizer_artifact`. Rules: `runtime` in modules/authorizer/README.md."
+  description = "Which build of the authorizer runs: `rust` (default, provided.al2023) or `nodejs22.x` (the TypeScript build: the same decisions, policy stream and status reports). The zip of either comes from `authorizer_artifact`. Rules: `runtime` in modules/authorizer/README.md."
   type        = string
   default     = "rust"
   nullable    = false

@@ -132,7 +132,7 @@ run "unknown_runtime_is_refused" {
   expect_failures = [var.runtime]
 }
 
-run "nodejs_with_policy_stream_is_refused" {
+run "nodejs_follows_the_policy_stream_as_rust_does" {
   command = plan
 
   module {
@@ -147,8 +147,26 @@ run "nodejs_with_policy_stream_is_refused" {
       topic        = "gateway-policy.v1"
       brokers      = "b-1.central.kafka.eu-west-1.amazonaws.com:9098"
       group_prefix = "gateway-authz-orders"
+      status_topic = "gateway-status.v1"
     }
   }
 
-  expect_failures = [aws_lambda_function.this]
+  # The TypeScript build reads the same variables as the Rust one (authorizer-ts/src/config.ts).
+  assert {
+    condition = alltrue([
+      for k, v in {
+        AUTHZ_KAFKA_TOPIC     = "gateway-policy.v1"
+        AUTHZ_KAFKA_AUTH      = "msk-iam"
+        AUTHZ_KAFKA_BROKERS   = "b-1.central.kafka.eu-west-1.amazonaws.com:9098"
+        AUTHZ_MSK_CLUSTER_ARN = "arn:aws:kafka:eu-west-1:123456789012:cluster/central/0a1b2c3d-4e5f-6071-8293-a4b5c6d7e8f9-1"
+        AUTHZ_STATUS_TOPIC    = "gateway-status.v1"
+      } : aws_lambda_function.this.environment[0].variables[k] == v
+    ])
+    error_message = "nodejs22.x gets the policy stream's and the status topic's variables."
+  }
+
+  assert {
+    condition     = aws_lambda_function.this.runtime == "nodejs22.x" && aws_lambda_function.this.handler == "handler.handler"
+    error_message = "nodejs22.x with a policy stream still runs the TypeScript bundle."
+  }
 }

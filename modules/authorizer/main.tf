@@ -235,11 +235,6 @@ resource "aws_lambda_function" "this" {
 
   lifecycle {
     precondition {
-      condition     = local.is_rust || var.policy_stream == null
-      error_message = "authorizer_runtime = \"${var.runtime}\" follows no policy stream (the TypeScript build has no Kafka consumer yet): use authorizer_runtime = \"rust\" with policy_stream, or drop policy_stream to serve the baked policy only."
-    }
-
-    precondition {
       condition     = !local.use_zip || fileexists(local.artifact_zip)
       error_message = "No authorizer zip: ${local.artifact_zip} does not exist, and ${local.release_hash == null ? "this module version pins no released authorizer for ${local.release_slot} (modules/authorizer/release.json)" : "no release bucket is named (artifact.release_bucket, or `bucket` in release.json)"}. Set artifact.release_bucket to the platform team's release bucket (\"name-{region}\"), artifact.zip_path to a zip you built (make build), or artifact.s3_bucket + s3_key + source_code_hash."
     }

@@ -109,7 +109,7 @@ variable "release_manifest_json" {
 }
 
 variable "runtime" {
-  description = "Which build of the authorizer runs: `rust` (default: the `bootstrap` binary on provided.al2023) or `nodejs22.x` (the TypeScript build's bundle from authorizer-ts/dist, handler `handler.handler`; baked policy only, no policy stream)."
+  description = "Which build of the authorizer runs: `rust` (default: the `bootstrap` binary on provided.al2023) or `nodejs22.x` (the TypeScript build's bundle from authorizer-ts/dist, handler `handler.handler`; the same environment, policy stream and status reports as the Rust build)."
   type        = string
   default     = "rust"
   nullable    = false
