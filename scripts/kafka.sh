@@ -345,9 +345,16 @@ cluster_cmd() {
       ;;
     stop|down)
       n="$(cluster_nodes)"
-      for ((i = n; i >= 1; i--)); do
-        cluster_node "$n" "$i" "$sub"
+      # All at once: the last node stopped alone waits for a quorum that is already gone.
+      local pids=() rc=0
+      for ((i = 1; i <= n; i++)); do
+        cluster_node "$n" "$i" "$sub" &
+        pids+=("$!")
       done
+      for i in "${pids[@]}"; do
+        wait "$i" || rc=1
+      done
+      [ "$rc" = 0 ] || die "a node did not stop; see the lines above"
       if [ "$sub" = down ]; then
         rm -f "$CLUSTER_FILE"
       fi
