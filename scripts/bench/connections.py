@@ -10,7 +10,10 @@ request). With --racks each consumer sends client.rack, the racks given in turn.
 
 After --settle seconds (longer than connections.max.idle.ms, so bootstrap connections that
 idle out are gone) it counts this process's established TCP connections per broker port with
-`ss` and prints one Markdown table row.
+`ss` and prints one Markdown table row. With --freeze S it then stops itself for S seconds
+(SIGSTOP, resumed by a child: every thread stands still, as in a frozen Lambda environment),
+polls for --after seconds more and prints how many of the connections are the same sockets
+as before the freeze and how many are new.
 
 Needs the confluent-kafka package (it bundles librdkafka; use the version whose librdkafka
 matches the crate's rdkafka-sys), e.g.
@@ -23,6 +26,7 @@ import argparse
 import os
 import random
 import re
+import signal
 import subprocess
 import sys
 import time
@@ -54,6 +58,38 @@ def authorizer_config(brokers, rack):
     return c
 
 
+def sockets(ports):
+    """This process's established connections to the given ports: {(local, peer)}."""
+    out = subprocess.run(["ss", "-tnpH", "state", "established"], capture_output=True,
+                         text=True, check=True).stdout
+    mine = "pid=%d," % os.getpid()
+    found = set()
+    for line in out.splitlines():
+        fields = line.split()
+        m = re.search(r":(\d+)$", fields[3]) if mine in line else None
+        if m and int(m.group(1)) in ports:
+            found.add((fields[2], fields[3]))
+    return found
+
+
+def run_for(consumers, seconds, interval, cached, next_check):
+    """Polls every consumer and checks watermarks as the authorizer does; returns failures."""
+    failures = 0
+    start = time.monotonic()
+    while time.monotonic() - start < seconds:
+        now = time.monotonic()
+        for i, c in enumerate(consumers):
+            c.poll(0)
+            if now >= next_check[i]:
+                next_check[i] = now + interval
+                try:
+                    c.get_watermark_offsets(c.assignment()[0], timeout=2.0, cached=cached)
+                except Exception:  # a cached value may not exist before the first fetch
+                    failures += 1
+        time.sleep(0.05)
+    return failures
+
+
 def connections_per_port(ports):
     """Established connections of this process to each of the given local ports."""
     out = subprocess.run(["ss", "-tnpH", "state", "established"], capture_output=True,
@@ -81,6 +117,8 @@ def main():
     ap.add_argument("--watermarks", choices=["query", "cached"], default="query")
     ap.add_argument("--check-interval", type=float, default=2.0)
     ap.add_argument("--settle", type=float, default=75.0)
+    ap.add_argument("--freeze", type=float, default=0.0)
+    ap.add_argument("--after", type=float, default=5.0)
     ap.add_argument("--label", default="")
     args = ap.parse_args()
 
@@ -92,22 +130,10 @@ def main():
         c.assign([TopicPartition(args.topic, 0, OFFSET_BEGINNING)])
         consumers.append(c)
 
+    cached = args.watermarks == "cached"
     start = time.monotonic()
     next_check = [start + random.random() * args.check_interval for _ in consumers]
-    failures = 0
-    while time.monotonic() - start < args.settle:
-        now = time.monotonic()
-        for i, c in enumerate(consumers):
-            c.poll(0)
-            if now >= next_check[i]:
-                next_check[i] = now + args.check_interval
-                try:
-                    c.get_watermark_offsets(TopicPartition(args.topic, 0), timeout=2.0,
-                                            cached=args.watermarks == "cached")
-                except Exception:  # a cached value may not exist before the first fetch
-                    failures += 1
-        time.sleep(0.05)
-
+    failures = run_for(consumers, args.settle, args.check_interval, cached, next_check)
     counts = connections_per_port(ports)
     total = sum(counts.values())
     cells = " | ".join(str(counts[p]) for p in ports)
@@ -116,6 +142,17 @@ def main():
         cells, total, total / args.consumers), flush=True)
     print("librdkafka %s; %d watermark checks failed" % (libversion()[0], failures),
           file=sys.stderr)
+    if args.freeze > 0:
+        before = sockets(ports)
+        subprocess.Popen(["sh", "-c", "sleep %s; kill -CONT %d" % (args.freeze, os.getpid())])
+        os.kill(os.getpid(), signal.SIGSTOP)
+        for i in range(len(next_check)):
+            next_check[i] = 0.0
+        run_for(consumers, args.after, args.check_interval, cached, next_check)
+        after = sockets(ports)
+        print("freeze %.0f s: %d connections before, %d after: %d the same sockets, %d new" % (
+            args.freeze, len(before), len(after), len(before & after), len(after - before)),
+            flush=True)
     for c in consumers:
         c.close()
 
