@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # A real Apache Kafka 4.x broker (KRaft, single node, loopback only) for local tests and
-# the demo. The jars come from Maven Central through scripts/kafka/pom.xml and are cached,
-# so only the first run on a machine downloads anything.
+# the demo, or a cluster of N such nodes with racks. The jars come from Maven Central through
+# scripts/kafka/pom.xml and are cached, so only the first run on a machine downloads anything.
 #
 #   scripts/kafka.sh up        format (first time), start, wait until ready, print address
 #   scripts/kafka.sh down      stop and delete the broker's data
@@ -11,10 +11,20 @@
 #   scripts/kafka.sh topics ARGS...      kafka-topics with --bootstrap-server filled in
 #   scripts/kafka.sh tool NAME|CLASS ARGS...   any Kafka tool class from the cached jars
 #   scripts/kafka.sh fetch | classpath | bootstrap | logs
+#   scripts/kafka.sh cluster up N        N nodes (broker + controller each), one rack each in
+#                                        turn, follower fetching on; prints the bootstrap list
+#   scripts/kafka.sh cluster down|stop|status|bootstrap   the same for the whole cluster
+#
+# A cluster's node i (1..N) listens on the broker port + 2(i-1), its controller one above;
+# its data is the single-broker layout of that port. cluster down/stop/status/bootstrap find
+# N from the kept cluster file, so they need only the same KAFKA_BOOTSTRAP.
 #
 # Environment: KAFKA_BOOTSTRAP (127.0.0.1:9092), KAFKA_CONTROLLER_PORT (broker port + 1),
 # KAFKA_HOME_CACHE ($HOME/.cache/team-gateway/kafka), KAFKA_VERSION (scripts/versions.env), KAFKA_HEAP_OPTS,
-# KAFKA_READY_TIMEOUT (s, 60), KAFKA_STOP_TIMEOUT (s, 60).
+# KAFKA_READY_TIMEOUT (s, 60), KAFKA_STOP_TIMEOUT (s, 60); for a cluster KAFKA_RACKS (racks
+# given to nodes in turn, default "az1 az2 az3") and KAFKA_REPLICA_SELECTOR (the brokers'
+# replica.selector.class, default org.apache.kafka.common.replica.RackAwareReplicaSelector;
+# "leader" keeps Kafka's default, every fetch from the leader).
 set -euo pipefail
 
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -28,6 +38,12 @@ KAFKA_STOP_TIMEOUT="${KAFKA_STOP_TIMEOUT:-60}"
 HOST="${KAFKA_BOOTSTRAP%:*}"
 PORT="${KAFKA_BOOTSTRAP##*:}"
 CONTROLLER_PORT="${KAFKA_CONTROLLER_PORT:-$((PORT + 1))}"
+# Set by `cluster` for each node it runs; a plain broker is node 1 of a one-voter quorum.
+NODE_ID="${KAFKA_NODE_ID:-1}"
+VOTERS="${KAFKA_NODE_VOTERS:-1@$HOST:$CONTROLLER_PORT}"
+NODE_RF="${KAFKA_NODE_RF:-1}"
+NODE_RACK="${KAFKA_NODE_RACK:-}"
+NODE_SELECTOR="${KAFKA_NODE_SELECTOR:-}"
 
 DIST="$KAFKA_HOME_CACHE/dist-$KAFKA_VERSION"
 LIBS="$DIST/libs"
@@ -111,6 +127,14 @@ pid_of_ours() {
   echo "$pid"
 }
 
+new_cluster_id() {
+  local id
+  id="$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')"
+  # A leading '-' would be read as an option by the storage tool (1 id in 64).
+  [ "${id:0:1}" = "-" ] && id="A${id:1}"
+  echo "$id"
+}
+
 port_open() {
   (exec 3<>"/dev/tcp/$HOST/$1") 2>/dev/null
 }
@@ -119,7 +143,15 @@ render_config() {
   mkdir -p "$DATA" "$LOGS"
   sed -e "s|@HOST@|$HOST|g" -e "s|@PORT@|$PORT|g" \
       -e "s|@CONTROLLER_PORT@|$CONTROLLER_PORT|g" -e "s|@DATA_DIR@|$DATA|g" \
+      -e "s|@NODE_ID@|$NODE_ID|g" -e "s|@VOTERS@|$VOTERS|g" -e "s|@RF@|$NODE_RF|g" \
       "$KAFKA_SRC/server.properties.in" >"$CONF"
+  if [ -n "$NODE_RACK" ]; then
+    echo "broker.rack=$NODE_RACK" >>"$CONF"
+  fi
+  if [ -n "$NODE_SELECTOR" ]; then
+    # KIP-392: a consumer that sends client.rack is told to fetch from a replica in its rack.
+    echo "replica.selector.class=$NODE_SELECTOR" >>"$CONF"
+  fi
   # Short client timeouts: a readiness probe must fail fast, not after the 60 s default.
   cat >"$CLIENT_CONF" <<EOF
 request.timeout.ms=5000
@@ -202,10 +234,8 @@ start_broker() {
   if [ ! -f "$DATA/meta.properties" ]; then
     # Cluster ids are 16 random bytes in URL-safe base64 without padding, as Kafka's
     # random-uuid prints; making one here saves a JVM start.
-    local cluster_id
-    cluster_id="$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')"
-    # A leading '-' would be read as an option by the storage tool (1 id in 64).
-    [ "${cluster_id:0:1}" = "-" ] && cluster_id="A${cluster_id:1}"
+    local cluster_id="${KAFKA_NODE_CLUSTER_ID:-}"
+    [ -n "$cluster_id" ] || cluster_id="$(new_cluster_id)"
     log "formatting new storage in $DATA (cluster id $cluster_id)"
     "$JAVA" -Xmx256m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 \
       -Dlog4j2.configurationFile="$KAFKA_SRC/log4j2-tools.properties" -cp "$LIBS/*" \
@@ -222,6 +252,9 @@ start_broker() {
     -cp "$LIBS/*" kafka.Kafka "$CONF" >"$LOGS/stdout.log" 2>&1 </dev/null 8>&- 9>&- &
   pid=$!
   echo "$pid" >"$PIDFILE"
+  # A cluster node cannot be ready before a majority of its quorum runs: `cluster up`
+  # launches every node first, then waits for each.
+  [ "${KAFKA_NODE_NO_WAIT:-}" = 1 ] && return 0
   wait_ready "$pid" yes
   log "ready after ${SECONDS}s"
 }
@@ -252,9 +285,103 @@ lock_run() {
   flock -w 180 9 || die "timed out waiting for another kafka.sh on port $PORT"
 }
 
+# ---- cluster: N nodes, each a single-broker run of this script on its own ports ----
+
+CLUSTER_FILE="$KAFKA_HOME_CACHE/cluster-$PORT"
+
+cluster_nodes() {
+  [ -f "$CLUSTER_FILE" ] || die "no cluster kept for $KAFKA_BOOTSTRAP (start one with: kafka.sh cluster up N)"
+  sed -n 's/^nodes=//p' "$CLUSTER_FILE"
+}
+
+cluster_bootstrap() {
+  local n="$1" i list=""
+  for ((i = 1; i <= n; i++)); do
+    list="${list:+$list,}$HOST:$((PORT + 2 * (i - 1)))"
+  done
+  echo "$list"
+}
+
+# Runs this script as node i of an n-node cluster (environment only; the CLI is the plain one).
+cluster_node() {
+  local n="$1" i="$2"; shift 2
+  local racks voters="" j selector
+  read -r -a racks <<<"${KAFKA_RACKS:-az1 az2 az3}"
+  for ((j = 1; j <= n; j++)); do
+    voters="${voters:+$voters,}$j@$HOST:$((PORT + 2 * (j - 1) + 1))"
+  done
+  selector="${KAFKA_REPLICA_SELECTOR:-org.apache.kafka.common.replica.RackAwareReplicaSelector}"
+  [ "$selector" = leader ] && selector=""
+  KAFKA_BOOTSTRAP="$HOST:$((PORT + 2 * (i - 1)))" KAFKA_CONTROLLER_PORT="$((PORT + 2 * (i - 1) + 1))" \
+    KAFKA_NODE_ID="$i" KAFKA_NODE_VOTERS="$voters" KAFKA_NODE_RF="$((n < 3 ? n : 3))" \
+    KAFKA_NODE_RACK="${racks[$(((i - 1) % ${#racks[@]}))]}" KAFKA_NODE_SELECTOR="$selector" \
+    KAFKA_NODE_CLUSTER_ID="$(sed -n 's/^id=//p' "$CLUSTER_FILE")" \
+    "$0" "$@"
+}
+
+cluster_cmd() {
+  local sub="${1:-}" n i
+  [ $# -gt 0 ] && shift
+  case "$sub" in
+    up)
+      n="${1:-3}"
+      [[ "$n" =~ ^[0-9]+$ && "$n" -ge 1 && "$n" -le 9 ]] || die "usage: kafka.sh cluster up N (1 to 9 nodes)"
+      if [ -f "$CLUSTER_FILE" ] && [ "$(cluster_nodes)" != "$n" ]; then
+        die "a cluster of $(cluster_nodes) nodes is kept for $KAFKA_BOOTSTRAP: kafka.sh cluster down first"
+      fi
+      mkdir -p "$KAFKA_HOME_CACHE"
+      [ -f "$CLUSTER_FILE" ] || printf 'nodes=%s\nid=%s\n' "$n" "$(new_cluster_id)" >"$CLUSTER_FILE"
+      for ((i = 1; i <= n; i++)); do
+        KAFKA_NODE_NO_WAIT=1 cluster_node "$n" "$i" start >/dev/null
+      done
+      for ((i = 1; i <= n; i++)); do
+        cluster_node "$n" "$i" start >/dev/null
+      done
+      cluster_bootstrap "$n"
+      ;;
+    start)
+      n="$(cluster_nodes)"
+      cluster_cmd up "$n"
+      ;;
+    stop|down)
+      n="$(cluster_nodes)"
+      # All at once: the last node stopped alone waits for a quorum that is already gone.
+      local pids=() rc=0
+      for ((i = 1; i <= n; i++)); do
+        cluster_node "$n" "$i" "$sub" &
+        pids+=("$!")
+      done
+      for i in "${pids[@]}"; do
+        wait "$i" || rc=1
+      done
+      [ "$rc" = 0 ] || die "a node did not stop; see the lines above"
+      if [ "$sub" = down ]; then
+        rm -f "$CLUSTER_FILE"
+      fi
+      ;;
+    status)
+      n="$(cluster_nodes)"
+      local rc=0
+      for ((i = 1; i <= n; i++)); do
+        cluster_node "$n" "$i" status || rc=1
+      done
+      return "$rc"
+      ;;
+    bootstrap)
+      cluster_bootstrap "$(cluster_nodes)"
+      ;;
+    *)
+      die "usage: kafka.sh cluster up N | start | stop | down | status | bootstrap"
+      ;;
+  esac
+}
+
 cmd="${1:-}"
 [ $# -gt 0 ] && shift
 case "$cmd" in
+  cluster)
+    cluster_cmd "$@"
+    ;;
   up|start)
     # `start` is `up` on kept data; both are idempotent and print the address last.
     lock_run
