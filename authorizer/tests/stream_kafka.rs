@@ -5,6 +5,7 @@
 //! `KAFKA_BOOTSTRAP` names it (default 127.0.0.1:9092); `KAFKA_SCRIPT` is the script that
 //! stops and starts it for the outage test.
 
+use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
@@ -162,6 +163,16 @@ fn authz(args: &[&str]) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
+/// `authz publish` of a policy file to a topic, signed with `key` when given; its stdout.
+fn publish_policy(brokers: &str, topic: &str, key: Option<&Path>, policy: &Path) -> String {
+    let mut args = vec!["publish", "--brokers", brokers, "--topic", topic];
+    if let Some(key) = key {
+        args.extend(["--signing-key", key.to_str().unwrap_or_default()]);
+    }
+    args.push(policy.to_str().unwrap_or_default());
+    authz(&args)
+}
+
 /// Runs `authz` and expects success; returns its stdout and stderr.
 fn authz_said(args: &[&str]) -> (String, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_authz"))
@@ -299,14 +310,7 @@ fn a_client_suspended_with_authz_publish_is_denied() {
     let dir = tmpdir("suspend");
     let active = w.policy(1, &[("app", "active")]);
     let file = write_policy(&dir, "active.json", &active);
-    authz(&[
-        "publish",
-        "--brokers",
-        &b,
-        "--topic",
-        &topic,
-        file.to_str().unwrap_or_default(),
-    ]);
+    publish_policy(&b, &topic, None, &file);
     let (a, live) = start(&active, stream_config(&topic, &b));
     assert!(live.wait_caught_up(WAIT));
     assert!(decide(&a, &w.event("app")).0, "allowed while active");
@@ -324,14 +328,7 @@ fn a_client_suspended_with_authz_publish_is_denied() {
     ]);
     assert!(dry.contains("change  client/app"), "{dry}");
     let t0 = Instant::now();
-    authz(&[
-        "publish",
-        "--brokers",
-        &b,
-        "--topic",
-        &topic,
-        file.to_str().unwrap_or_default(),
-    ]);
+    publish_policy(&b, &topic, None, &file);
     let published = t0.elapsed();
     assert!(
         live.wait_view(|v| v.client("app").is_some_and(|c| !c.active), WAIT),
@@ -342,14 +339,7 @@ fn a_client_suspended_with_authz_publish_is_denied() {
     assert!(!allowed && reason == "client_suspended", "{reason}");
     println!("suspension: authz publish took {published:?}; denied {applied:?} after the publish started");
     // Publishing the same document again changes nothing.
-    let again = authz(&[
-        "publish",
-        "--brokers",
-        &b,
-        "--topic",
-        &topic,
-        file.to_str().unwrap_or_default(),
-    ]);
+    let again = publish_policy(&b, &topic, None, &file);
     assert!(again.contains("up to date"), "{again}");
     live.stop();
 }
@@ -525,27 +515,13 @@ fn replaying_the_topic_twice_gives_the_same_view_and_a_tombstone_deletes() {
         "p1.json",
         &w.policy(1, &[("a", "active"), ("b", "active"), ("c", "suspended")]),
     );
-    authz(&[
-        "publish",
-        "--brokers",
-        &b,
-        "--topic",
-        &topic,
-        p1.to_str().unwrap_or_default(),
-    ]);
+    publish_policy(&b, &topic, None, &p1);
     let p2 = write_policy(
         &dir,
         "p2.json",
         &w.policy(1, &[("a", "suspended"), ("c", "active")]),
     );
-    authz(&[
-        "publish",
-        "--brokers",
-        &b,
-        "--topic",
-        &topic,
-        p2.to_str().unwrap_or_default(),
-    ]);
+    publish_policy(&b, &topic, None, &p2);
     let (_, records) = read_records(&cfg, &b, true, WAIT).expect("read");
     let mut replica = Replica::new(None);
     verdicts(&mut replica, &records, now_s());
@@ -972,16 +948,7 @@ fn a_hostile_write_and_a_compaction_never_bring_a_revoked_key_back() {
     let mut revoked = baked.clone();
     revoked["issuers"][0]["keys"][0]["status"] = json!("revoked");
     let file = write_policy(&dir, "revoked.json", &revoked);
-    authz(&[
-        "publish",
-        "--brokers",
-        &b,
-        "--topic",
-        &topic,
-        "--signing-key",
-        key_file.to_str().unwrap_or_default(),
-        file.to_str().unwrap_or_default(),
-    ]);
+    publish_policy(&b, &topic, Some(key_file.as_path()), &file);
     let (a, live) = start(&baked, cfg.clone());
     assert!(live.wait_caught_up(WAIT));
     assert!(live.wait_view(|v| v.revision > 1, WAIT));
@@ -1051,16 +1018,7 @@ fn a_hostile_write_and_a_compaction_never_bring_a_revoked_key_back() {
     live.stop();
 
     // The portal re-asserts: publishing the same document again restores the issuer.
-    let out = authz(&[
-        "publish",
-        "--brokers",
-        &b,
-        "--topic",
-        &topic,
-        "--signing-key",
-        key_file.to_str().unwrap_or_default(),
-        file.to_str().unwrap_or_default(),
-    ]);
+    let out = publish_policy(&b, &topic, Some(key_file.as_path()), &file);
     assert!(out.contains("issuer/idp"), "{out}");
     let (a, live) = start(&baked, cfg.clone());
     assert!(live.wait_caught_up(WAIT));
@@ -1132,16 +1090,7 @@ fn a_replayed_older_signed_state_never_rolls_a_cold_authorizer_back() {
     ];
     send_raw(&cfg, &b, &old_state, WAIT).expect("send");
     let file = write_policy(&dir, "suspended.json", &baked);
-    let out = authz(&[
-        "publish",
-        "--brokers",
-        &b,
-        "--topic",
-        &topic,
-        "--signing-key",
-        key_file.to_str().unwrap_or_default(),
-        file.to_str().unwrap_or_default(),
-    ]);
+    let out = publish_policy(&b, &topic, Some(key_file.as_path()), &file);
     assert!(out.contains("client/app"), "{out}");
     let today_revision = published_revision(&out);
     // Today's records for the two keys the replay will cover (the run also published the
@@ -1199,16 +1148,7 @@ fn a_replayed_older_signed_state_never_rolls_a_cold_authorizer_back() {
     live.stop();
 
     // The portal's scheduled run re-signs the state; cold authorizers serve it again.
-    authz(&[
-        "publish",
-        "--brokers",
-        &b,
-        "--topic",
-        &topic,
-        "--signing-key",
-        key_file.to_str().unwrap_or_default(),
-        file.to_str().unwrap_or_default(),
-    ]);
+    publish_policy(&b, &topic, Some(key_file.as_path()), &file);
     let (a, live) = start(&baked, cfg.clone());
     assert!(live.wait_caught_up(WAIT));
     assert!(live.wait_stats(|s| !s.unanchored && s.checkpoint > Some(2), WAIT));
@@ -1243,16 +1183,7 @@ fn a_rotation_record_copied_to_the_end_still_lets_a_cold_authorizer_apply_everyt
         ("only2.json", &only2, &k2_file),
     ] {
         let f = write_policy(&dir, name, doc);
-        authz(&[
-            "publish",
-            "--brokers",
-            &b,
-            "--topic",
-            &topic,
-            "--signing-key",
-            key.to_str().unwrap_or_default(),
-            f.to_str().unwrap_or_default(),
-        ]);
+        publish_policy(&b, &topic, Some(key.as_path()), &f);
     }
     // A writer without keys copies the rotation record to the end; compaction drops the
     // original, so everything signed by portal-2 now comes before the record trusting it.
