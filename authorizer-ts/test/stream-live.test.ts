@@ -84,8 +84,9 @@ test("signed mode: only the portal's records apply, the stream cannot bring its 
     assert.equal((await live.ensureFresh()).stale, true);
     assert.ok(sink.lines.some((l) => l.includes("policy stream not served: no checkpoint younger than AUTHZ_CHECKPOINT_MAX_AGE_S") && l.includes('"level":"error"')), sink.lines.join("\n"));
     assert.ok(sink.lines.some((l) => l.includes('"PolicyStreamUnanchored":1') && l.includes('"PolicyEntitiesWithheld":2')), sink.lines.join("\n"));
-    // The portal's checkpoint, signed now: the stream's state is served.
-    await produce(topic, [[k(CHECKPOINT_KEY), checkpointValue(portal, 5, [["client/b", 5]], new Date().toISOString())]]);
+    // The portal's checkpoint, signed now: the stream's state is served. It lists the
+    // portal's whole state: the baked document (revision 1) and client b.
+    await produce(topic, [[k(CHECKPOINT_KEY), checkpointValue(portal, 5, [["client/a", 1], ["client/c", 1], ["publisher/portal", 1], ["client/b", 5]], new Date().toISOString())]]);
     assert.ok(await live.waitFor(() => !live.stats.unanchored, 30_000), "a fresh checkpoint anchors the replay");
     assert.deepEqual([...(live.view()?.client("a")?.scopes ?? [])], ["s"], "no hostile record changed client a");
     assert.equal(live.view()?.publisher("evil"), undefined);

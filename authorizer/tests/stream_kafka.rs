@@ -477,8 +477,20 @@ fn bad_events_are_skipped_counted_and_never_block_the_next() {
                 Some(json!({"id": "late", "status": "active", "scopes": []})),
             )),
         ),
-        // The portal's checkpoint for it: signed mode serves the stream only with one.
-        checkpoint_record(publisher, 30, &[("client/late", 30)], now_s()),
+        // The portal's checkpoint for it: signed mode serves the stream only with one. It
+        // lists the portal's whole state: the baked document (revision 10) and the new client.
+        checkpoint_record(
+            publisher,
+            30,
+            &[
+                ("issuer/idp", 10),
+                ("client/app", 10),
+                ("api/orders", 10),
+                ("publisher/portal-1", 10),
+                ("client/late", 30),
+            ],
+            now_s(),
+        ),
     ];
     send_raw(&stream_config(&topic, &b), &b, &records, WAIT).expect("send");
     assert!(
@@ -1171,16 +1183,18 @@ fn a_rotation_record_copied_to_the_end_still_lets_a_cold_authorizer_apply_everyt
         std::fs::write(file, serde_json::to_string(&key.to_file()).expect("json")).expect("write");
     }
     // Baked with portal-1 and the client active. The portal adds portal-2 (signed by
-    // portal-1), then retires portal-1 and suspends the client (signed by portal-2).
+    // portal-1), then suspends the client signed by portal-2, both keys still listed
+    // (docs/policy-events.md, "Signed mode": the rotation's second step).
     let baked = w.policy(1, &[("app", "active")]);
-    let mut both = baked.clone();
-    both["publishers"] =
+    let publishers =
         json!([{"kid": k1.kid, "jwk": k1.public_jwk()}, {"kid": k2.kid, "jwk": k2.public_jwk()}]);
-    let mut only2 = w.policy(1, &[("app", "suspended")]);
-    only2["publishers"] = json!([{"kid": k2.kid, "jwk": k2.public_jwk()}]);
+    let mut both = baked.clone();
+    both["publishers"] = publishers.clone();
+    let mut suspended = w.policy(1, &[("app", "suspended")]);
+    suspended["publishers"] = publishers;
     for (name, doc, key) in [
         ("both.json", &both, &k1_file),
-        ("only2.json", &only2, &k2_file),
+        ("suspended.json", &suspended, &k2_file),
     ] {
         let f = write_policy(&dir, name, doc);
         publish_policy(&b, &topic, Some(key.as_path()), &f);
@@ -1212,7 +1226,7 @@ fn a_rotation_record_copied_to_the_end_still_lets_a_cold_authorizer_apply_everyt
     let stats = live.stats();
     assert!(stats.withheld.is_empty(), "{:?}", stats.withheld);
     assert!(live.wait_view(
-        |v| v.publisher("portal-1").is_none() && v.client("app").is_some_and(|c| !c.active),
+        |v| v.publisher("portal-2").is_some() && v.client("app").is_some_and(|c| !c.active),
         WAIT
     ));
     let (allowed, reason, stale) = decide(&a, &w.event("app"));
