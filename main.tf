@@ -26,6 +26,9 @@ locals {
 
   tags = merge(var.tags, { "gateway:name" = var.name, "gateway:api-id" = var.api_id })
 
+  # Inside custom_domain, so the execute-api endpoint can only be turned off with a domain.
+  disable_execute_api_endpoint = try(var.custom_domain.disable_execute_api_endpoint, false)
+
   api = local.is_http ? {
     api_id                = module.http_api[0].api_id
     execution_arn         = module.http_api[0].execution_arn
@@ -128,6 +131,8 @@ module "http_api" {
     result_ttl_seconds = var.authorizer.result_ttl_seconds
   }
 
+  disable_execute_api_endpoint = local.disable_execute_api_endpoint
+
   access_logs = var.access_logs
   tags        = local.tags
 }
@@ -147,9 +152,25 @@ module "rest_api" {
     result_ttl_seconds = var.authorizer.result_ttl_seconds
   }
 
+  disable_execute_api_endpoint = local.disable_execute_api_endpoint
+
   access_logs          = var.access_logs
   rest_account_logging = var.rest_account_logging
   tags                 = local.tags
+}
+
+module "custom_domain" {
+  source = "./modules/custom-domain"
+  count  = var.custom_domain == null ? 0 : 1
+
+  api_type        = var.api_type
+  api_id          = local.api.api_id
+  stage_name      = local.api.stage_name
+  domain_name     = var.custom_domain.domain_name
+  certificate_arn = var.custom_domain.certificate_arn
+  hosted_zone_id  = var.custom_domain.hosted_zone_id
+  base_path       = var.custom_domain.base_path
+  tags            = local.tags
 }
 
 module "observability" {

@@ -3,6 +3,18 @@ output "invoke_url" {
   value       = local.api.invoke_url
 }
 
+output "custom_domain" {
+  description = "The custom domain (null without custom_domain): `url` (https://<domain_name>[/<base_path>], the stage is not in the path), `domain_name`, `regional_domain_name` and `regional_zone_id` (the target of your own alias or CNAME record when the module does not manage DNS), `certificate_arn` (given or requested) and `alias_record_fqdns`."
+  value = var.custom_domain == null ? null : {
+    url                  = module.custom_domain[0].url
+    domain_name          = module.custom_domain[0].domain_name
+    regional_domain_name = module.custom_domain[0].regional_domain_name
+    regional_zone_id     = module.custom_domain[0].regional_zone_id
+    certificate_arn      = module.custom_domain[0].certificate_arn
+    alias_record_fqdns   = module.custom_domain[0].alias_record_fqdns
+  }
+}
+
 output "api_gateway_id" {
   description = "Id of the API Gateway API (HTTP or REST)."
   value       = local.api.api_id

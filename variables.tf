@@ -83,6 +83,32 @@ variable "tags" {
 }
 
 # ---------------------------------------------------------------------------------------
+# Custom domain (optional)
+# ---------------------------------------------------------------------------------------
+
+variable "custom_domain" {
+  description = <<-EOT
+    A custom domain for the API (null, the default: only the execute-api `invoke_url`), each
+    field the modules/custom-domain input of the same name (its README has the rules):
+    `domain_name` (e.g. "api.example.com"); `certificate_arn` of an issued ACM certificate in
+    the API's region (null: the module requests one with DNS validation, which needs
+    `hosted_zone_id`); `hosted_zone_id`, the Route 53 zone where the module writes the
+    validation record and A/AAAA aliases (null: you manage DNS and point the domain at the
+    `custom_domain.regional_domain_name` output); `base_path` (null: the API at the domain's
+    root); `disable_execute_api_endpoint` (default false; true: clients reach the API only
+    through the domain). Regional endpoint, TLS 1.2. Details: "Custom domains" in docs/module.md.
+  EOT
+  type = object({
+    domain_name                  = string
+    certificate_arn              = optional(string)
+    hosted_zone_id               = optional(string)
+    base_path                    = optional(string)
+    disable_execute_api_endpoint = optional(bool, false)
+  })
+  default = null
+}
+
+# ---------------------------------------------------------------------------------------
 # Authorization (the platform's)
 # ---------------------------------------------------------------------------------------
 

@@ -60,6 +60,8 @@ resource "aws_apigatewayv2_api" "this" {
   description   = "Gateway ${var.name} (HTTP API)"
   tags          = var.tags
 
+  disable_execute_api_endpoint = var.disable_execute_api_endpoint
+
   dynamic "cors_configuration" {
     for_each = var.cors == null ? [] : [var.cors]
     content {

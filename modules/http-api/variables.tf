@@ -56,6 +56,13 @@ variable "cors" {
   }
 }
 
+variable "disable_execute_api_endpoint" {
+  description = "Turn off the default execute-api endpoint (`invoke_url`), so clients can only reach the API through a custom domain (modules/custom-domain). Only with a custom domain: without one the API is unreachable."
+  type        = bool
+  default     = false
+  nullable    = false
+}
+
 variable "access_logs" {
   description = "Access logs of the stage: `enabled`, `retention_days`, `format` (null: the module's JSON format), `kms_key_arn`. Its type, defaults and rules: the `access_logs` input of modules/shared-inputs."
   type        = any

@@ -76,6 +76,8 @@ resource "aws_api_gateway_rest_api" "this" {
   description = "Gateway ${var.name} (REST API)"
   tags        = var.tags
 
+  disable_execute_api_endpoint = var.disable_execute_api_endpoint
+
   endpoint_configuration {
     types = [var.endpoint_type]
   }

@@ -74,6 +74,13 @@ variable "rest_account_logging" {
   }
 }
 
+variable "disable_execute_api_endpoint" {
+  description = "Turn off the default execute-api endpoint (`invoke_url`), so clients can only reach the API through a custom domain (modules/custom-domain). Only with a custom domain: without one the API is unreachable."
+  type        = bool
+  default     = false
+  nullable    = false
+}
+
 variable "xray_tracing" {
   description = "X-Ray tracing on the stage."
   type        = bool
