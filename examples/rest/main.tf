@@ -35,6 +35,14 @@ module "gateway" {
   # REST access logs need the account's API Gateway CloudWatch Logs role (see README).
   rest_account_logging = var.rest_account_logging
 
+  # Optional: serve the API at https://<domain_name>/orders (see README).
+  custom_domain = var.domain_name == null ? null : {
+    domain_name     = var.domain_name
+    hosted_zone_id  = var.hosted_zone_id
+    certificate_arn = var.certificate_arn
+    base_path       = "orders"
+  }
+
   baked_policy_json   = file("${path.module}/policy/orders-baked.json")
   policy_layer        = { zip_path = var.policy_layer_zip }
   authorizer_artifact = { zip_path = var.authorizer_zip }

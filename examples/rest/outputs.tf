@@ -37,3 +37,8 @@ output "stage_name" {
   description = "Name of the stage."
   value       = module.gateway.stage_name
 }
+
+output "custom_domain" {
+  description = "The custom domain: url, regional_domain_name and regional_zone_id (for your own DNS record), certificate_arn (null without domain_name)."
+  value       = module.gateway.custom_domain
+}

@@ -33,3 +33,21 @@ variable "rest_account_logging" {
   type        = string
   default     = "create"
 }
+
+variable "domain_name" {
+  description = "Custom domain for the API, e.g. api.example.com; null: none, only the execute-api invoke URL."
+  type        = string
+  default     = null
+}
+
+variable "hosted_zone_id" {
+  description = "Route 53 zone of domain_name: the module writes the certificate's validation record and the alias records there. Null: you manage DNS (then certificate_arn is required)."
+  type        = string
+  default     = null
+}
+
+variable "certificate_arn" {
+  description = "An issued ACM certificate for domain_name in var.region; null: the module requests one (needs hosted_zone_id)."
+  type        = string
+  default     = null
+}

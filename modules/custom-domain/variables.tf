@@ -49,8 +49,8 @@ variable "hosted_zone_id" {
   default     = null
 
   validation {
-    condition     = var.hosted_zone_id == null || can(regex("^Z[A-Z0-9]{1,31}$", coalesce(var.hosted_zone_id, "-")))
-    error_message = "hosted_zone_id must be a Route 53 hosted zone id such as \"Z0123456789ABCDEFGHIJ\" (without the /hostedzone/ prefix), or null."
+    condition     = var.hosted_zone_id == null || can(regex("^[A-Z0-9]{1,32}$", coalesce(var.hosted_zone_id, "-")))
+    error_message = "hosted_zone_id must be a Route 53 hosted zone id, upper-case letters and digits such as \"Z0123456789ABCDEFGHIJ\" (without the /hostedzone/ prefix), or null."
   }
 }
 

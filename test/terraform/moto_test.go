@@ -113,7 +113,7 @@ func awsConfig(t *testing.T) aws.Config {
 // providerOverride points the example's aws provider at moto. Written as an override file
 // into the example's temporary copy, so the example itself stays what a team would apply.
 func providerOverride() string {
-	services := []string{"apigateway", "apigatewayv2", "cloudwatch", "cloudwatchlogs", "ec2", "iam", "kafka", "lambda", "s3", "sts"}
+	services := []string{"acm", "apigateway", "apigatewayv2", "cloudwatch", "cloudwatchlogs", "ec2", "iam", "kafka", "lambda", "route53", "s3", "sts"}
 	var b strings.Builder
 	b.WriteString("provider \"aws\" {\n")
 	fmt.Fprintf(&b, "  region                      = %q\n", region)
