@@ -74,6 +74,7 @@ module "authorizer" {
   kms_key_arn          = var.authorizer.kms_key_arn
   reserved_concurrency = var.authorizer.reserved_concurrency
   tracing_mode         = var.authorizer.tracing_mode
+  iam                  = var.iam
 
   vpc_config = local.stream == null ? null : {
     subnet_ids         = local.stream.subnet_ids
@@ -102,6 +103,7 @@ module "msk_access" {
   topic                 = local.stream.topic
   group_prefix          = local.group_prefix
   role_name             = module.authorizer.role_name
+  role_path             = module.authorizer.role_path
   vpc_id                = local.stream.vpc_id
   subnet_ids            = local.stream.subnet_ids
   security_group_ids    = local.stream.security_group_ids
@@ -149,6 +151,7 @@ module "rest_api" {
 
   access_logs          = var.access_logs
   rest_account_logging = var.rest_account_logging
+  iam                  = var.iam
   tags                 = local.tags
 }
 

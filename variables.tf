@@ -129,6 +129,23 @@ variable "authorizer" {
   nullable = false
 }
 
+variable "iam" {
+  description = <<-EOT
+    Guardrails for every IAM role the module creates (the authorizer's execution role and,
+    with `rest_account_logging = "create"`, the API Gateway CloudWatch Logs role):
+    `permissions_boundary_arn` (an IAM managed policy ARN; null, the default: no boundary) and
+    `role_path` (default "/"; starts and ends with "/", e.g. "/gateway/"; part of each role's
+    ARN, so also of the principal in `msk_cluster_policy_json`). Rules: `iam` in
+    modules/shared-inputs/README.md.
+  EOT
+  type = object({
+    permissions_boundary_arn = optional(string)
+    role_path                = optional(string)
+  })
+  default  = {}
+  nullable = false
+}
+
 variable "authorizer_runtime" {
   description = "Which build of the authorizer runs: `rust` (default, provided.al2023) or `nodejs22.x` (the TypeScript build: the same decisions, policy stream and status reports). The zip of either comes from `authorizer_artifact`. Rules: `runtime` in modules/authorizer/README.md."
   type        = string

@@ -1,9 +1,13 @@
 # modules/rest-api on its own: the resource tree, CUSTOM methods with the authorizer, NONE
 # on public ones, identity sources with the route, and a permission scoped to this authorizer.
 
-# The ids the permission assertions compare against, and an ARN for the access-log group
-# (the provider checks it is one); every other value is generated.
+# The ids the permission assertions compare against, and the partition and ARNs the
+# provider checks are ARNs (access-log group, CloudWatch Logs role); every other value is
+# generated.
 mock_provider "aws" {
+  mock_data "aws_partition" {
+    defaults = { partition = "aws" }
+  }
   mock_resource "aws_api_gateway_rest_api" {
     defaults = { id = "r1s2t3", root_resource_id = "root00", execution_arn = "arn:aws:execute-api:eu-west-1:123456789012:r1s2t3" }
   }
@@ -12,6 +16,9 @@ mock_provider "aws" {
   }
   mock_resource "aws_cloudwatch_log_group" {
     defaults = { arn = "arn:aws:logs:eu-west-1:123456789012:log-group:/aws/apigateway/orders/access" }
+  }
+  mock_resource "aws_iam_role" {
+    defaults = { arn = "arn:aws:iam::123456789012:role/gateway/orders-apigw-cloudwatch" }
   }
 }
 
@@ -95,5 +102,26 @@ run "methods_and_authorizer" {
   assert {
     condition     = aws_api_gateway_method_settings.all.settings[0].throttling_rate_limit == 100 && aws_api_gateway_method_settings.route["POST /orders"].method_path == "~1orders/POST"
     error_message = "Stage-wide and per-method throttling are set."
+  }
+}
+
+run "cloudwatch_role_gets_the_iam_guardrails" {
+  command = plan
+
+  module {
+    source = "./modules/rest-api"
+  }
+
+  variables {
+    rest_account_logging = "create"
+    iam = {
+      permissions_boundary_arn = "arn:aws:iam::123456789012:policy/platform/team-boundary"
+      role_path                = "/gateway/"
+    }
+  }
+
+  assert {
+    condition     = aws_iam_role.cloudwatch[0].path == "/gateway/" && aws_iam_role.cloudwatch[0].permissions_boundary == "arn:aws:iam::123456789012:policy/platform/team-boundary"
+    error_message = "The API Gateway CloudWatch Logs role must carry iam's permissions boundary and path."
   }
 }

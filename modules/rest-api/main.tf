@@ -14,6 +14,7 @@ module "inputs" {
   # The raw value: an unset retention takes the default, which is always accepted.
   log_retention_days = { for k, v in { "access_logs.retention_days" = try(var.access_logs.retention_days, null) } : k => v if v != null }
   api_authorizer     = var.authorizer
+  iam                = var.iam
   tags               = var.tags
 }
 
@@ -227,7 +228,9 @@ data "aws_partition" "current" {}
 resource "aws_iam_role" "cloudwatch" {
   count = local.access_logs.enabled && var.rest_account_logging == "create" ? 1 : 0
 
-  name = "${var.name}-apigw-cloudwatch"
+  name                 = "${var.name}-apigw-cloudwatch"
+  path                 = module.inputs.iam.role_path
+  permissions_boundary = module.inputs.iam.permissions_boundary_arn
   assume_role_policy = jsonencode({
     Version   = "2012-10-17"
     Statement = [{ Effect = "Allow", Action = "sts:AssumeRole", Principal = { Service = "apigateway.amazonaws.com" } }]

@@ -86,6 +86,12 @@ variable "access_logs" {
   default     = {}
 }
 
+variable "iam" {
+  description = "Guardrails for the IAM role this module creates (the account's API Gateway CloudWatch Logs role, rest_account_logging = \"create\"): `permissions_boundary_arn` (null: none) and `role_path` (default \"/\"). Its type, defaults and rules: the `iam` input of modules/shared-inputs."
+  type        = any
+  default     = {}
+}
+
 variable "tags" {
   description = "Tags for every resource."
   type        = map(string)
