@@ -125,3 +125,39 @@ run "cloudwatch_role_gets_the_iam_guardrails" {
     error_message = "The API Gateway CloudWatch Logs role must carry iam's permissions boundary and path."
   }
 }
+
+run "gateway_responses_share_one_error_format" {
+  command = plan
+
+  module {
+    source = "./modules/rest-api"
+  }
+
+  assert {
+    condition = toset(keys(aws_api_gateway_gateway_response.this)) == toset([
+      "ACCESS_DENIED", "UNAUTHORIZED", "AUTHORIZER_FAILURE", "AUTHORIZER_CONFIGURATION_ERROR", "THROTTLED",
+      "INTEGRATION_FAILURE", "INTEGRATION_TIMEOUT", "DEFAULT_4XX", "DEFAULT_5XX",
+    ])
+    error_message = "Authorizer denies and failures, throttles, integration errors and every other 4XX/5XX get the module's error format."
+  }
+
+  assert {
+    condition     = alltrue([for r in aws_api_gateway_gateway_response.this : toset(keys(r.response_templates)) == toset(["application/json"]) && toset(keys(jsondecode(r.response_templates["application/json"]))) == toset(["message", "requestId"]) && jsondecode(r.response_templates["application/json"]).requestId == "$context.requestId"])
+    error_message = "Every gateway response body is JSON with a message and the request id."
+  }
+
+  assert {
+    condition     = alltrue([for r in aws_api_gateway_gateway_response.this : !strcontains(r.response_templates["application/json"], "$context.authorizer") && !strcontains(r.response_templates["application/json"], "$context.error") && length(regexall("\\$", r.response_templates["application/json"])) == 1])
+    error_message = "A gateway response body carries the request id only: no authorizer context and no error message, which would tell why a token failed."
+  }
+
+  assert {
+    condition     = jsondecode(aws_api_gateway_gateway_response.this["ACCESS_DENIED"].response_templates["application/json"]).message == "Forbidden" && aws_api_gateway_gateway_response.this["ACCESS_DENIED"].status_code == "403" && aws_api_gateway_gateway_response.this["UNAUTHORIZED"].status_code == "401" && aws_api_gateway_gateway_response.this["THROTTLED"].status_code == "429"
+    error_message = "Denies answer 403 Forbidden, a missing token 401, throttles 429."
+  }
+
+  assert {
+    condition     = aws_api_gateway_gateway_response.this["DEFAULT_4XX"].status_code == null && aws_api_gateway_gateway_response.this["DEFAULT_5XX"].status_code == null
+    error_message = "DEFAULT_4XX and DEFAULT_5XX keep each response's own status."
+  }
+}

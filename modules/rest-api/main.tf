@@ -1,7 +1,8 @@
 # REST API: a resource tree built from the route paths, one method per route with the
 # Lambda REQUEST authorizer on every non-public one (the function answers with an IAM
-# policy listing exactly the allowed method ARNs), a deployment, a stage with method
-# throttling and JSON access logs, and the Lambda permissions API Gateway needs.
+# policy listing exactly the allowed method ARNs), one JSON error format for the responses
+# API Gateway sends itself, a deployment, a stage with method throttling and JSON access
+# logs, and the Lambda permissions API Gateway needs.
 
 module "inputs" {
   source = "../shared-inputs"
@@ -55,6 +56,26 @@ locals {
     "context.httpMethod",
     "context.resourcePath",
   ])
+
+  # One error format for every response API Gateway itself sends (authorizer denies,
+  # throttles, integration errors, anything else 4XX/5XX): a fixed message per type and the
+  # request id, to find the request in the access logs. Never $context.authorizer.* or
+  # $context.error.*: they would tell a caller why its token failed. A null status keeps the
+  # type's own (DEFAULT_4XX/5XX cover several statuses).
+  gateway_responses = {
+    ACCESS_DENIED                  = { status_code = "403", message = "Forbidden" }
+    UNAUTHORIZED                   = { status_code = "401", message = "Unauthorized" }
+    AUTHORIZER_FAILURE             = { status_code = "500", message = "Authorization unavailable" }
+    AUTHORIZER_CONFIGURATION_ERROR = { status_code = "500", message = "Authorization unavailable" }
+    THROTTLED                      = { status_code = "429", message = "Too many requests" }
+    INTEGRATION_FAILURE            = { status_code = "504", message = "Backend unavailable" }
+    INTEGRATION_TIMEOUT            = { status_code = "504", message = "Backend timeout" }
+    DEFAULT_4XX                    = { status_code = null, message = "Request rejected" }
+    DEFAULT_5XX                    = { status_code = null, message = "Internal server error" }
+  }
+  gateway_response_templates = {
+    for t, r in local.gateway_responses : t => { "application/json" = jsonencode({ message = r.message, requestId = "$context.requestId" }) }
+  }
 
   lambda_functions = toset([for r in local.routes : r.integration.uri if r.integration.type == "lambda"])
 
@@ -187,6 +208,15 @@ resource "aws_lambda_permission" "integration" {
   source_arn    = "${aws_api_gateway_rest_api.this.execution_arn}/*/*"
 }
 
+resource "aws_api_gateway_gateway_response" "this" {
+  for_each = local.gateway_responses
+
+  rest_api_id        = aws_api_gateway_rest_api.this.id
+  response_type      = each.key
+  status_code        = each.value.status_code
+  response_templates = local.gateway_response_templates[each.key]
+}
+
 resource "aws_api_gateway_deployment" "this" {
   rest_api_id = aws_api_gateway_rest_api.this.id
   description = "Gateway ${var.name}"
@@ -201,6 +231,9 @@ resource "aws_api_gateway_deployment" "this" {
       local.identity_source,
       local.authorizer.invoke_arn,
       local.authorizer.result_ttl_seconds,
+      # gateway responses take effect with the next deployment only
+      local.gateway_responses,
+      local.gateway_response_templates,
     ]))
   }
 
@@ -208,7 +241,7 @@ resource "aws_api_gateway_deployment" "this" {
     create_before_destroy = true
   }
 
-  depends_on = [aws_api_gateway_method.this, aws_api_gateway_integration.this]
+  depends_on = [aws_api_gateway_method.this, aws_api_gateway_integration.this, aws_api_gateway_gateway_response.this]
 }
 
 resource "aws_cloudwatch_log_group" "access" {
