@@ -30,6 +30,7 @@ locals {
     api_id                = module.http_api[0].api_id
     execution_arn         = module.http_api[0].execution_arn
     stage_name            = module.http_api[0].stage_name
+    stage_arn             = module.http_api[0].stage_arn
     invoke_url            = module.http_api[0].invoke_url
     authorizer_id         = module.http_api[0].authorizer_id
     access_log_group_name = module.http_api[0].access_log_group_name
@@ -39,6 +40,7 @@ locals {
     api_id                = module.rest_api[0].api_id
     execution_arn         = module.rest_api[0].execution_arn
     stage_name            = module.rest_api[0].stage_name
+    stage_arn             = module.rest_api[0].stage_arn
     invoke_url            = module.rest_api[0].invoke_url
     authorizer_id         = module.rest_api[0].authorizer_id
     access_log_group_name = module.rest_api[0].access_log_group_name
@@ -151,6 +153,7 @@ module "rest_api" {
 
   access_logs          = var.access_logs
   rest_account_logging = var.rest_account_logging
+  waf_web_acl_arn      = var.waf_web_acl_arn
   iam                  = var.iam
   tags                 = local.tags
 }

@@ -2,8 +2,8 @@
 # on public ones, identity sources with the route, and a permission scoped to this authorizer.
 
 # The ids the permission assertions compare against, and the partition and ARNs the
-# provider checks are ARNs (access-log group, CloudWatch Logs role); every other value is
-# generated.
+# provider checks are ARNs (access-log group, CloudWatch Logs role, stage); every other
+# value is generated.
 mock_provider "aws" {
   mock_data "aws_partition" {
     defaults = { partition = "aws" }
@@ -16,6 +16,9 @@ mock_provider "aws" {
   }
   mock_resource "aws_cloudwatch_log_group" {
     defaults = { arn = "arn:aws:logs:eu-west-1:123456789012:log-group:/aws/apigateway/orders/access" }
+  }
+  mock_resource "aws_api_gateway_stage" {
+    defaults = { arn = "arn:aws:apigateway:eu-west-1::/restapis/r1s2t3/stages/v1" }
   }
   mock_resource "aws_iam_role" {
     defaults = { arn = "arn:aws:iam::123456789012:role/gateway/orders-apigw-cloudwatch" }
@@ -160,4 +163,67 @@ run "gateway_responses_share_one_error_format" {
     condition     = aws_api_gateway_gateway_response.this["DEFAULT_4XX"].status_code == null && aws_api_gateway_gateway_response.this["DEFAULT_5XX"].status_code == null
     error_message = "DEFAULT_4XX and DEFAULT_5XX keep each response's own status."
   }
+}
+
+run "stage_behind_a_waf_web_acl" {
+  command = apply
+
+  module {
+    source = "./modules/rest-api"
+  }
+
+  variables {
+    waf_web_acl_arn = "arn:aws:wafv2:eu-west-1:123456789012:regional/webacl/platform-api/0a1b2c3d-4e5f-6789-abcd-ef0123456789"
+  }
+
+  assert {
+    condition     = aws_wafv2_web_acl_association.this[0].resource_arn == aws_api_gateway_stage.this.arn && aws_wafv2_web_acl_association.this[0].web_acl_arn == "arn:aws:wafv2:eu-west-1:123456789012:regional/webacl/platform-api/0a1b2c3d-4e5f-6789-abcd-ef0123456789"
+    error_message = "waf_web_acl_arn associates the web ACL with the stage."
+  }
+
+  assert {
+    condition     = output.stage_arn == "arn:aws:apigateway:eu-west-1::/restapis/r1s2t3/stages/v1"
+    error_message = "The stage's ARN is an output."
+  }
+}
+
+run "no_waf_web_acl_by_default" {
+  command = plan
+
+  module {
+    source = "./modules/rest-api"
+  }
+
+  assert {
+    condition     = length(aws_wafv2_web_acl_association.this) == 0
+    error_message = "Without waf_web_acl_arn the stage has no web ACL association."
+  }
+}
+
+run "waf_web_acl_must_be_regional" {
+  command = plan
+
+  module {
+    source = "./modules/rest-api"
+  }
+
+  variables {
+    waf_web_acl_arn = "arn:aws:wafv2:us-east-1:123456789012:global/webacl/platform-api/0a1b2c3d-4e5f-6789-abcd-ef0123456789"
+  }
+
+  expect_failures = [var.waf_web_acl_arn]
+}
+
+run "waf_web_acl_must_be_an_arn" {
+  command = plan
+
+  module {
+    source = "./modules/rest-api"
+  }
+
+  variables {
+    waf_web_acl_arn = "platform-api"
+  }
+
+  expect_failures = [var.waf_web_acl_arn]
 }

@@ -2,7 +2,7 @@
 # Lambda REQUEST authorizer on every non-public one (the function answers with an IAM
 # policy listing exactly the allowed method ARNs), one JSON error format for the responses
 # API Gateway sends itself, a deployment, a stage with method throttling and JSON access
-# logs, and the Lambda permissions API Gateway needs.
+# logs (optionally behind a WAF web ACL), and the Lambda permissions API Gateway needs.
 
 module "inputs" {
   source = "../shared-inputs"
@@ -287,7 +287,7 @@ resource "aws_api_gateway_account" "this" {
 
 resource "aws_api_gateway_stage" "this" {
   # checkov:skip=CKV_AWS_120:Response caching would cache authorized responses across callers; the gateway leaves caching to backends.
-  # checkov:skip=CKV2_AWS_29:A WAF web ACL is an account-level choice; associate one with the stage ARN output.
+  # checkov:skip=CKV2_AWS_29:A WAF web ACL is the platform's or the team's choice: waf_web_acl_arn associates one (aws_wafv2_web_acl_association.this).
   # checkov:skip=CKV2_AWS_51:Client certificates authenticate API Gateway to HTTP backends; backends here are the teams' own.
   # checkov:skip=CKV_AWS_73:X-Ray tracing is opt-in (xray_tracing).
   # checkov:skip=CKV2_AWS_4:Execution logging needs an account-wide CloudWatch role; access logs and authorizer decision logs cover requests.
@@ -313,6 +313,13 @@ resource "aws_api_gateway_stage" "this" {
   }
 
   depends_on = [aws_api_gateway_account.this]
+}
+
+resource "aws_wafv2_web_acl_association" "this" {
+  count = var.waf_web_acl_arn == null ? 0 : 1
+
+  resource_arn = aws_api_gateway_stage.this.arn
+  web_acl_arn  = var.waf_web_acl_arn
 }
 
 resource "aws_api_gateway_method_settings" "all" {

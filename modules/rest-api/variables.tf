@@ -74,6 +74,17 @@ variable "rest_account_logging" {
   }
 }
 
+variable "waf_web_acl_arn" {
+  description = "ARN of a regional WAFv2 web ACL to associate with the stage (the ACL is the platform's or the team's; this module only associates it). Null: no association."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.waf_web_acl_arn == null || can(regex("^arn:aws[a-z-]*:wafv2:[a-z0-9-]+:[0-9]{12}:regional/webacl/[A-Za-z0-9_-]{1,128}/[0-9a-f-]{36}$", coalesce(var.waf_web_acl_arn, "x")))
+    error_message = "waf_web_acl_arn must be a regional WAFv2 web ACL ARN (arn:aws:wafv2:<region>:<account>:regional/webacl/<name>/<id>): API Gateway stages take regional web ACLs only, never CLOUDFRONT ones."
+  }
+}
+
 variable "xray_tracing" {
   description = "X-Ray tracing on the stage."
   type        = bool
