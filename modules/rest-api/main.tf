@@ -288,6 +288,7 @@ resource "aws_api_gateway_account" "this" {
 resource "aws_api_gateway_stage" "this" {
   # checkov:skip=CKV_AWS_120:Response caching would cache authorized responses across callers; the gateway leaves caching to backends.
   # checkov:skip=CKV2_AWS_29:A WAF web ACL is the platform's or the team's choice: waf_web_acl_arn associates one (aws_wafv2_web_acl_association.this).
+  # checkov:skip=CKV2_AWS_77:The web ACL (waf_web_acl_arn) and its rule groups (e.g. the Log4j managed rules) are the platform's or the team's; this module only associates it.
   # checkov:skip=CKV2_AWS_51:Client certificates authenticate API Gateway to HTTP backends; backends here are the teams' own.
   # checkov:skip=CKV_AWS_73:X-Ray tracing is opt-in (xray_tracing).
   # checkov:skip=CKV2_AWS_4:Execution logging needs an account-wide CloudWatch role; access logs and authorizer decision logs cover requests.
