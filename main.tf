@@ -33,6 +33,7 @@ locals {
     api_id                = module.http_api[0].api_id
     execution_arn         = module.http_api[0].execution_arn
     stage_name            = module.http_api[0].stage_name
+    stage_arn             = module.http_api[0].stage_arn
     invoke_url            = module.http_api[0].invoke_url
     authorizer_id         = module.http_api[0].authorizer_id
     access_log_group_name = module.http_api[0].access_log_group_name
@@ -42,6 +43,7 @@ locals {
     api_id                = module.rest_api[0].api_id
     execution_arn         = module.rest_api[0].execution_arn
     stage_name            = module.rest_api[0].stage_name
+    stage_arn             = module.rest_api[0].stage_arn
     invoke_url            = module.rest_api[0].invoke_url
     authorizer_id         = module.rest_api[0].authorizer_id
     access_log_group_name = module.rest_api[0].access_log_group_name
@@ -77,6 +79,7 @@ module "authorizer" {
   kms_key_arn          = var.authorizer.kms_key_arn
   reserved_concurrency = var.authorizer.reserved_concurrency
   tracing_mode         = var.authorizer.tracing_mode
+  iam                  = var.iam
 
   vpc_config = local.stream == null ? null : {
     subnet_ids         = local.stream.subnet_ids
@@ -105,6 +108,7 @@ module "msk_access" {
   topic                 = local.stream.topic
   group_prefix          = local.group_prefix
   role_name             = module.authorizer.role_name
+  role_path             = module.authorizer.role_path
   vpc_id                = local.stream.vpc_id
   subnet_ids            = local.stream.subnet_ids
   security_group_ids    = local.stream.security_group_ids
@@ -156,6 +160,8 @@ module "rest_api" {
 
   access_logs          = var.access_logs
   rest_account_logging = var.rest_account_logging
+  waf_web_acl_arn      = var.waf_web_acl_arn
+  iam                  = var.iam
   tags                 = local.tags
 }
 

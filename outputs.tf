@@ -35,6 +35,17 @@ output "stage_name" {
   value       = local.api.stage_name
 }
 
+output "stage_arn" {
+  description = "ARN of the stage (REST: the resource a WAF web ACL is associated with, waf_web_acl_arn)."
+  value       = local.api.stage_arn
+
+  # Here rather than in the variable: a variable's rule cannot read api_type before Terraform 1.9.
+  precondition {
+    condition     = var.waf_web_acl_arn == null || var.api_type == "rest"
+    error_message = "waf_web_acl_arn needs api_type = \"rest\": API Gateway HTTP APIs cannot be associated with a WAF web ACL."
+  }
+}
+
 output "authorizer_id" {
   description = "Id of the API Gateway Lambda authorizer."
   value       = local.api.authorizer_id

@@ -2,7 +2,8 @@
 # once, in the submodule that uses the value (or, for inputs several submodules share, in
 # modules/shared-inputs), so a submodule used on its own checks its inputs as the root does.
 # Types, defaults and ranges are in each submodule's README. Only the root's own inputs
-# (api_type, lookup_brokers) are checked here.
+# (api_type, lookup_brokers) are checked here, and (output stage_arn) that waf_web_acl_arn
+# comes with a REST API.
 
 # ---------------------------------------------------------------------------------------
 # Identity
@@ -71,6 +72,12 @@ variable "access_logs" {
 
 variable "rest_account_logging" {
   description = "REST only, with access logs on: whether the account's API Gateway CloudWatch Logs role (an account and region setting a fresh account lacks) `existing`ly is set, or this module should `create` it. Null is refused for a REST API with access logs, so the choice is explicit. Details: `rest_account_logging` in modules/rest-api/README.md."
+  type        = string
+  default     = null
+}
+
+variable "waf_web_acl_arn" {
+  description = "REST only: ARN of a regional WAFv2 web ACL to associate with the stage (null: none). An HTTP API cannot be associated with WAF, so it is refused with `api_type = \"http\"`. Rules: `waf_web_acl_arn` in modules/rest-api/README.md."
   type        = string
   default     = null
 }
@@ -150,6 +157,23 @@ variable "authorizer" {
     kms_key_arn          = optional(string)
     reserved_concurrency = optional(number)
     tracing_mode         = optional(string)
+  })
+  default  = {}
+  nullable = false
+}
+
+variable "iam" {
+  description = <<-EOT
+    Guardrails for every IAM role the module creates (the authorizer's execution role and,
+    with `rest_account_logging = "create"`, the API Gateway CloudWatch Logs role):
+    `permissions_boundary_arn` (an IAM managed policy ARN; null, the default: no boundary) and
+    `role_path` (default "/"; starts and ends with "/", e.g. "/gateway/"; part of each role's
+    ARN, so also of the principal in `msk_cluster_policy_json`). Rules: `iam` in
+    modules/shared-inputs/README.md.
+  EOT
+  type = object({
+    permissions_boundary_arn = optional(string)
+    role_path                = optional(string)
   })
   default  = {}
   nullable = false

@@ -1,5 +1,5 @@
 # modules/authorizer on its own: the function's contract with the authorizer binary
-# (runtime, handler, layer, environment) and a least-privilege role.
+# (runtime, handler, layer, environment) and a least-privilege role with the IAM guardrails.
 
 # The account, region and ARNs of the module's own resources: the role-policy assertions
 # compare against them, and the provider checks that role and layers are ARNs.
@@ -233,5 +233,38 @@ run "artifact_from_s3" {
   assert {
     condition     = aws_lambda_layer_version.policy.filename == null && aws_lambda_layer_version.policy.s3_key == "policy/7/policy-layer.zip"
     error_message = "An S3 policy layer replaces the local zip."
+  }
+}
+
+run "role_gets_the_iam_guardrails" {
+  command = plan
+
+  module {
+    source = "./modules/authorizer"
+  }
+
+  variables {
+    iam = {
+      permissions_boundary_arn = "arn:aws:iam::123456789012:policy/platform/team-boundary"
+      role_path                = "/gateway/"
+    }
+  }
+
+  assert {
+    condition     = aws_iam_role.this.path == "/gateway/" && aws_iam_role.this.permissions_boundary == "arn:aws:iam::123456789012:policy/platform/team-boundary"
+    error_message = "The execution role must carry iam's permissions boundary and path."
+  }
+}
+
+run "role_has_no_boundary_by_default" {
+  command = plan
+
+  module {
+    source = "./modules/authorizer"
+  }
+
+  assert {
+    condition     = aws_iam_role.this.path == "/" && aws_iam_role.this.permissions_boundary == null
+    error_message = "Without iam the role keeps the path \"/\" and no boundary."
   }
 }

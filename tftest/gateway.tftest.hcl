@@ -46,6 +46,9 @@ mock_provider "aws" {
   mock_resource "aws_security_group" {
     defaults = { id = "sg-0a1b2c3d4e5f60718" }
   }
+  mock_resource "aws_api_gateway_stage" {
+    defaults = { arn = "arn:aws:apigateway:eu-west-1::/restapis/r1s2t3/stages/v1" }
+  }
 }
 
 variables {
@@ -137,6 +140,21 @@ run "rest_api_protects_every_non_public_route" {
   assert {
     condition     = output.authorizer_permission_source_arn == "arn:aws:execute-api:eu-west-1:123456789012:r1s2t3/authorizers/rauth1"
     error_message = "The REST authorizer's Lambda permission must be scoped to this API's authorizer."
+  }
+}
+
+run "rest_api_behind_a_waf_web_acl" {
+  command = apply
+
+  variables {
+    api_type             = "rest"
+    rest_account_logging = "existing"
+    waf_web_acl_arn      = "arn:aws:wafv2:eu-west-1:123456789012:regional/webacl/platform-api/0a1b2c3d-4e5f-6789-abcd-ef0123456789"
+  }
+
+  assert {
+    condition     = output.stage_arn == "arn:aws:apigateway:eu-west-1::/restapis/r1s2t3/stages/v1"
+    error_message = "The root outputs the REST stage's ARN."
   }
 }
 

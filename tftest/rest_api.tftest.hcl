@@ -1,9 +1,13 @@
 # modules/rest-api on its own: the resource tree, CUSTOM methods with the authorizer, NONE
 # on public ones, identity sources with the route, and a permission scoped to this authorizer.
 
-# The ids the permission assertions compare against, and an ARN for the access-log group
-# (the provider checks it is one); every other value is generated.
+# The ids the permission assertions compare against, and the partition and ARNs the
+# provider checks are ARNs (access-log group, CloudWatch Logs role, stage); every other
+# value is generated.
 mock_provider "aws" {
+  mock_data "aws_partition" {
+    defaults = { partition = "aws" }
+  }
   mock_resource "aws_api_gateway_rest_api" {
     defaults = { id = "r1s2t3", root_resource_id = "root00", execution_arn = "arn:aws:execute-api:eu-west-1:123456789012:r1s2t3" }
   }
@@ -12,6 +16,12 @@ mock_provider "aws" {
   }
   mock_resource "aws_cloudwatch_log_group" {
     defaults = { arn = "arn:aws:logs:eu-west-1:123456789012:log-group:/aws/apigateway/orders/access" }
+  }
+  mock_resource "aws_api_gateway_stage" {
+    defaults = { arn = "arn:aws:apigateway:eu-west-1::/restapis/r1s2t3/stages/v1" }
+  }
+  mock_resource "aws_iam_role" {
+    defaults = { arn = "arn:aws:iam::123456789012:role/gateway/orders-apigw-cloudwatch" }
   }
 }
 
@@ -96,4 +106,124 @@ run "methods_and_authorizer" {
     condition     = aws_api_gateway_method_settings.all.settings[0].throttling_rate_limit == 100 && aws_api_gateway_method_settings.route["POST /orders"].method_path == "~1orders/POST"
     error_message = "Stage-wide and per-method throttling are set."
   }
+}
+
+run "cloudwatch_role_gets_the_iam_guardrails" {
+  command = plan
+
+  module {
+    source = "./modules/rest-api"
+  }
+
+  variables {
+    rest_account_logging = "create"
+    iam = {
+      permissions_boundary_arn = "arn:aws:iam::123456789012:policy/platform/team-boundary"
+      role_path                = "/gateway/"
+    }
+  }
+
+  assert {
+    condition     = aws_iam_role.cloudwatch[0].path == "/gateway/" && aws_iam_role.cloudwatch[0].permissions_boundary == "arn:aws:iam::123456789012:policy/platform/team-boundary"
+    error_message = "The API Gateway CloudWatch Logs role must carry iam's permissions boundary and path."
+  }
+}
+
+run "gateway_responses_share_one_error_format" {
+  command = plan
+
+  module {
+    source = "./modules/rest-api"
+  }
+
+  assert {
+    condition = toset(keys(aws_api_gateway_gateway_response.this)) == toset([
+      "ACCESS_DENIED", "UNAUTHORIZED", "AUTHORIZER_FAILURE", "AUTHORIZER_CONFIGURATION_ERROR", "THROTTLED",
+      "INTEGRATION_FAILURE", "INTEGRATION_TIMEOUT", "DEFAULT_4XX", "DEFAULT_5XX",
+    ])
+    error_message = "Authorizer denies and failures, throttles, integration errors and every other 4XX/5XX get the module's error format."
+  }
+
+  assert {
+    condition     = alltrue([for r in aws_api_gateway_gateway_response.this : toset(keys(r.response_templates)) == toset(["application/json"]) && toset(keys(jsondecode(r.response_templates["application/json"]))) == toset(["message", "requestId"]) && jsondecode(r.response_templates["application/json"]).requestId == "$context.requestId"])
+    error_message = "Every gateway response body is JSON with a message and the request id."
+  }
+
+  assert {
+    condition     = alltrue([for r in aws_api_gateway_gateway_response.this : !strcontains(r.response_templates["application/json"], "$context.authorizer") && !strcontains(r.response_templates["application/json"], "$context.error") && length(regexall("\\$", r.response_templates["application/json"])) == 1])
+    error_message = "A gateway response body carries the request id only: no authorizer context and no error message, which would tell why a token failed."
+  }
+
+  assert {
+    condition     = jsondecode(aws_api_gateway_gateway_response.this["ACCESS_DENIED"].response_templates["application/json"]).message == "Forbidden" && aws_api_gateway_gateway_response.this["ACCESS_DENIED"].status_code == "403" && aws_api_gateway_gateway_response.this["UNAUTHORIZED"].status_code == "401" && aws_api_gateway_gateway_response.this["THROTTLED"].status_code == "429"
+    error_message = "Denies answer 403 Forbidden, a missing token 401, throttles 429."
+  }
+
+  assert {
+    condition     = aws_api_gateway_gateway_response.this["DEFAULT_4XX"].status_code == null && aws_api_gateway_gateway_response.this["DEFAULT_5XX"].status_code == null
+    error_message = "DEFAULT_4XX and DEFAULT_5XX keep each response's own status."
+  }
+}
+
+run "stage_behind_a_waf_web_acl" {
+  command = apply
+
+  module {
+    source = "./modules/rest-api"
+  }
+
+  variables {
+    waf_web_acl_arn = "arn:aws:wafv2:eu-west-1:123456789012:regional/webacl/platform-api/0a1b2c3d-4e5f-6789-abcd-ef0123456789"
+  }
+
+  assert {
+    condition     = aws_wafv2_web_acl_association.this[0].resource_arn == aws_api_gateway_stage.this.arn && aws_wafv2_web_acl_association.this[0].web_acl_arn == "arn:aws:wafv2:eu-west-1:123456789012:regional/webacl/platform-api/0a1b2c3d-4e5f-6789-abcd-ef0123456789"
+    error_message = "waf_web_acl_arn associates the web ACL with the stage."
+  }
+
+  assert {
+    condition     = output.stage_arn == "arn:aws:apigateway:eu-west-1::/restapis/r1s2t3/stages/v1"
+    error_message = "The stage's ARN is an output."
+  }
+}
+
+run "no_waf_web_acl_by_default" {
+  command = plan
+
+  module {
+    source = "./modules/rest-api"
+  }
+
+  assert {
+    condition     = length(aws_wafv2_web_acl_association.this) == 0
+    error_message = "Without waf_web_acl_arn the stage has no web ACL association."
+  }
+}
+
+run "waf_web_acl_must_be_regional" {
+  command = plan
+
+  module {
+    source = "./modules/rest-api"
+  }
+
+  variables {
+    waf_web_acl_arn = "arn:aws:wafv2:us-east-1:123456789012:global/webacl/platform-api/0a1b2c3d-4e5f-6789-abcd-ef0123456789"
+  }
+
+  expect_failures = [var.waf_web_acl_arn]
+}
+
+run "waf_web_acl_must_be_an_arn" {
+  command = plan
+
+  module {
+    source = "./modules/rest-api"
+  }
+
+  variables {
+    waf_web_acl_arn = "platform-api"
+  }
+
+  expect_failures = [var.waf_web_acl_arn]
 }

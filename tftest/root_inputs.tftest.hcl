@@ -1,4 +1,5 @@
-# The root module's own input rules (api_type, bootstrap_brokers or lookup_brokers). Every
+# The root module's own input rules (api_type, bootstrap_brokers or lookup_brokers, WAF only
+# with a REST API). Every
 # other input is checked by the submodule that takes it (tftest/submodule_inputs.tftest.hcl)
 # or by modules/shared-inputs (tftest/shared_inputs.tftest.hcl): the root passes it on.
 # Plans only, against a mocked AWS provider.
@@ -20,6 +21,9 @@ mock_provider "aws" {
   }
   mock_resource "aws_cloudwatch_log_group" {
     defaults = { arn = "arn:aws:logs:eu-west-1:123456789012:log-group:/aws/lambda/orders-authorizer" }
+  }
+  mock_resource "aws_api_gateway_stage" {
+    defaults = { arn = "arn:aws:apigateway:eu-west-1::/restapis/r1s2t3/stages/v1" }
   }
 }
 
@@ -72,4 +76,24 @@ run "policy_stream_takes_bootstrap_brokers_or_lookup_not_both" {
   }
 
   expect_failures = [var.policy_stream]
+}
+
+run "waf_web_acl_needs_a_rest_api" {
+  command = plan
+
+  variables {
+    waf_web_acl_arn = "arn:aws:wafv2:eu-west-1:123456789012:regional/webacl/platform-api/0a1b2c3d-4e5f-6789-abcd-ef0123456789"
+  }
+
+  expect_failures = [output.stage_arn]
+}
+
+run "waf_web_acl_with_a_rest_api_plans" {
+  command = plan
+
+  variables {
+    api_type             = "rest"
+    rest_account_logging = "existing"
+    waf_web_acl_arn      = "arn:aws:wafv2:eu-west-1:123456789012:regional/webacl/platform-api/0a1b2c3d-4e5f-6789-abcd-ef0123456789"
+  }
 }

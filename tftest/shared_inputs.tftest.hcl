@@ -60,6 +60,31 @@ run "valid_inputs_get_their_defaults" {
     condition     = output.api_authorizer.result_ttl_seconds == 0 && output.api_authorizer.identity_header == "Authorization"
     error_message = "The authorizer cache is off and the token is read from Authorization by default."
   }
+
+  assert {
+    condition     = output.iam.role_path == "/" && output.iam.permissions_boundary_arn == null
+    error_message = "IAM roles get the path \"/\" and no permissions boundary by default."
+  }
+}
+
+run "iam_guardrails_accept_a_boundary_and_a_path" {
+  command = plan
+
+  module {
+    source = "./modules/shared-inputs"
+  }
+
+  variables {
+    iam = {
+      permissions_boundary_arn = "arn:aws:iam::123456789012:policy/platform/team-boundary"
+      role_path                = "/gateway/orders/"
+    }
+  }
+
+  assert {
+    condition     = output.iam.role_path == "/gateway/orders/" && output.iam.permissions_boundary_arn == "arn:aws:iam::123456789012:policy/platform/team-boundary"
+    error_message = "A boundary ARN and a nested path are accepted as given."
+  }
 }
 
 run "name_must_be_a_lower_case_slug" {
@@ -434,4 +459,74 @@ run "cluster_arn_must_name_a_cluster" {
   }
 
   expect_failures = [var.cluster_arn]
+}
+
+run "iam_permissions_boundary_must_be_a_policy_arn" {
+  command = plan
+
+  module {
+    source = "./modules/shared-inputs"
+  }
+
+  variables {
+    iam = { permissions_boundary_arn = "arn:aws:iam::123456789012:role/team-boundary" }
+  }
+
+  expect_failures = [var.iam]
+}
+
+run "iam_permissions_boundary_must_not_be_a_name" {
+  command = plan
+
+  module {
+    source = "./modules/shared-inputs"
+  }
+
+  variables {
+    iam = { permissions_boundary_arn = "team-boundary" }
+  }
+
+  expect_failures = [var.iam]
+}
+
+run "iam_role_path_must_start_with_a_slash" {
+  command = plan
+
+  module {
+    source = "./modules/shared-inputs"
+  }
+
+  variables {
+    iam = { role_path = "gateway/" }
+  }
+
+  expect_failures = [var.iam]
+}
+
+run "iam_role_path_must_end_with_a_slash" {
+  command = plan
+
+  module {
+    source = "./modules/shared-inputs"
+  }
+
+  variables {
+    iam = { role_path = "/gateway" }
+  }
+
+  expect_failures = [var.iam]
+}
+
+run "iam_role_path_must_not_hold_spaces" {
+  command = plan
+
+  module {
+    source = "./modules/shared-inputs"
+  }
+
+  variables {
+    iam = { role_path = "/my gateway/" }
+  }
+
+  expect_failures = [var.iam]
 }

@@ -1,8 +1,9 @@
 # Every rule a submodule keeps for its own inputs (each submodule is usable on its own)
 # rejects a bad value; a run gives several variables one bad value each and expects exactly
 # those to fail. The rules several submodules share (name, tags, routes, stage, throttling,
-# access logs, log retention, the cache TTL, the cluster ARN, the policy's API id and topic)
-# live in modules/shared-inputs and are tested in shared_inputs.tftest.hcl. Plans only, against a mocked AWS provider.
+# access logs, log retention, the cache TTL, the cluster ARN, the policy's API id and topic,
+# the IAM role guardrails) live in modules/shared-inputs and are tested in
+# shared_inputs.tftest.hcl. Plans only, against a mocked AWS provider.
 
 # Values the provider checks are ARNs or a CIDR block (tofu generates mock values during
 # plan as well); every other value is generated.

@@ -10,6 +10,7 @@ module "inputs" {
   api_id             = var.api_id
   log_retention_days = { log_retention_days = var.log_retention_days }
   cluster_arn        = try(var.policy_stream.cluster_arn, null)
+  iam                = var.iam
   tags               = var.tags
 }
 
@@ -156,10 +157,12 @@ resource "aws_cloudwatch_log_group" "this" {
 }
 
 resource "aws_iam_role" "this" {
-  name               = local.function_name
-  description        = "Execution role of the gateway authorizer ${local.function_name}"
-  assume_role_policy = jsonencode(local.assume_role_policy)
-  tags               = var.tags
+  name                 = local.function_name
+  description          = "Execution role of the gateway authorizer ${local.function_name}"
+  path                 = module.inputs.iam.role_path
+  permissions_boundary = module.inputs.iam.permissions_boundary_arn
+  assume_role_policy   = jsonencode(local.assume_role_policy)
+  tags                 = var.tags
 }
 
 resource "aws_iam_role_policy" "this" {

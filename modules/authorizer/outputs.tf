@@ -18,6 +18,11 @@ output "role_name" {
   value       = aws_iam_role.this.name
 }
 
+output "role_path" {
+  description = "Path of the function's execution role (part of its ARN)."
+  value       = aws_iam_role.this.path
+}
+
 output "role_arn" {
   description = "ARN of the function's execution role."
   value       = aws_iam_role.this.arn

@@ -289,6 +289,12 @@ variable "policy_stream" {
   }
 }
 
+variable "iam" {
+  description = "Guardrails for the IAM role this module creates (the function's execution role): `permissions_boundary_arn` (null: none) and `role_path` (default \"/\"). Its type, defaults and rules: the `iam` input of modules/shared-inputs."
+  type        = any
+  default     = {}
+}
+
 variable "tags" {
   description = "Tags for every resource."
   type        = map(string)

@@ -13,6 +13,11 @@ output "stage_name" {
   value       = aws_apigatewayv2_stage.this.name
 }
 
+output "stage_arn" {
+  description = "ARN of the stage."
+  value       = aws_apigatewayv2_stage.this.arn
+}
+
 output "invoke_url" {
   description = "Invoke URL of the stage."
   value       = aws_apigatewayv2_stage.this.invoke_url

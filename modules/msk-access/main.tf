@@ -10,6 +10,7 @@ module "inputs" {
   name        = var.name
   cluster_arn = var.cluster_arn
   topic       = var.topic
+  iam         = { role_path = var.role_path }
   tags        = var.tags
 }
 
@@ -43,7 +44,7 @@ locals {
 
   partition    = data.aws_partition.current.partition
   account_id   = data.aws_caller_identity.current.account_id
-  grantee      = var.role_name == null ? "arn:${local.partition}:iam::${local.account_id}:root" : "arn:${local.partition}:iam::${local.account_id}:role/${var.role_name}"
+  grantee      = var.role_name == null ? "arn:${local.partition}:iam::${local.account_id}:root" : "arn:${local.partition}:iam::${local.account_id}:role${module.inputs.iam.role_path}${var.role_name}"
   account_root = "arn:${local.partition}:iam::${local.account_id}:root"
   data_plane = [
     { Sid = "ConnectToPolicyCluster", Action = ["kafka-cluster:Connect"], Resource = [var.cluster_arn] },

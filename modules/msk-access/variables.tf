@@ -45,6 +45,13 @@ variable "role_name" {
   default     = null
 }
 
+variable "role_path" {
+  description = "Path of that role (\"/\" or e.g. \"/gateway/\"): part of its ARN, the principal of the cluster policy. The `role_path` of the `iam` input of modules/shared-inputs."
+  type        = string
+  default     = "/"
+  nullable    = false
+}
+
 variable "vpc_id" {
   description = "VPC of the authorizer's subnets."
   type        = string

@@ -1,7 +1,8 @@
 # REST API: a resource tree built from the route paths, one method per route with the
 # Lambda REQUEST authorizer on every non-public one (the function answers with an IAM
-# policy listing exactly the allowed method ARNs), a deployment, a stage with method
-# throttling and JSON access logs, and the Lambda permissions API Gateway needs.
+# policy listing exactly the allowed method ARNs), one JSON error format for the responses
+# API Gateway sends itself, a deployment, a stage with method throttling and JSON access
+# logs (optionally behind a WAF web ACL), and the Lambda permissions API Gateway needs.
 
 module "inputs" {
   source = "../shared-inputs"
@@ -14,6 +15,7 @@ module "inputs" {
   # The raw value: an unset retention takes the default, which is always accepted.
   log_retention_days = { for k, v in { "access_logs.retention_days" = try(var.access_logs.retention_days, null) } : k => v if v != null }
   api_authorizer     = var.authorizer
+  iam                = var.iam
   tags               = var.tags
 }
 
@@ -54,6 +56,26 @@ locals {
     "context.httpMethod",
     "context.resourcePath",
   ])
+
+  # One error format for every response API Gateway itself sends (authorizer denies,
+  # throttles, integration errors, anything else 4XX/5XX): a fixed message per type and the
+  # request id, to find the request in the access logs. Never $context.authorizer.* or
+  # $context.error.*: they would tell a caller why its token failed. A null status keeps the
+  # type's own (DEFAULT_4XX/5XX cover several statuses).
+  gateway_responses = {
+    ACCESS_DENIED                  = { status_code = "403", message = "Forbidden" }
+    UNAUTHORIZED                   = { status_code = "401", message = "Unauthorized" }
+    AUTHORIZER_FAILURE             = { status_code = "500", message = "Authorization unavailable" }
+    AUTHORIZER_CONFIGURATION_ERROR = { status_code = "500", message = "Authorization unavailable" }
+    THROTTLED                      = { status_code = "429", message = "Too many requests" }
+    INTEGRATION_FAILURE            = { status_code = "504", message = "Backend unavailable" }
+    INTEGRATION_TIMEOUT            = { status_code = "504", message = "Backend timeout" }
+    DEFAULT_4XX                    = { status_code = null, message = "Request rejected" }
+    DEFAULT_5XX                    = { status_code = null, message = "Internal server error" }
+  }
+  gateway_response_templates = {
+    for t, r in local.gateway_responses : t => { "application/json" = jsonencode({ message = r.message, requestId = "$context.requestId" }) }
+  }
 
   lambda_functions = toset([for r in local.routes : r.integration.uri if r.integration.type == "lambda"])
 
@@ -188,6 +210,15 @@ resource "aws_lambda_permission" "integration" {
   source_arn    = "${aws_api_gateway_rest_api.this.execution_arn}/*/*"
 }
 
+resource "aws_api_gateway_gateway_response" "this" {
+  for_each = local.gateway_responses
+
+  rest_api_id        = aws_api_gateway_rest_api.this.id
+  response_type      = each.key
+  status_code        = each.value.status_code
+  response_templates = local.gateway_response_templates[each.key]
+}
+
 resource "aws_api_gateway_deployment" "this" {
   rest_api_id = aws_api_gateway_rest_api.this.id
   description = "Gateway ${var.name}"
@@ -202,6 +233,9 @@ resource "aws_api_gateway_deployment" "this" {
       local.identity_source,
       local.authorizer.invoke_arn,
       local.authorizer.result_ttl_seconds,
+      # gateway responses take effect with the next deployment only
+      local.gateway_responses,
+      local.gateway_response_templates,
     ]))
   }
 
@@ -209,7 +243,7 @@ resource "aws_api_gateway_deployment" "this" {
     create_before_destroy = true
   }
 
-  depends_on = [aws_api_gateway_method.this, aws_api_gateway_integration.this]
+  depends_on = [aws_api_gateway_method.this, aws_api_gateway_integration.this, aws_api_gateway_gateway_response.this]
 }
 
 resource "aws_cloudwatch_log_group" "access" {
@@ -229,7 +263,9 @@ data "aws_partition" "current" {}
 resource "aws_iam_role" "cloudwatch" {
   count = local.access_logs.enabled && var.rest_account_logging == "create" ? 1 : 0
 
-  name = "${var.name}-apigw-cloudwatch"
+  name                 = "${var.name}-apigw-cloudwatch"
+  path                 = module.inputs.iam.role_path
+  permissions_boundary = module.inputs.iam.permissions_boundary_arn
   assume_role_policy = jsonencode({
     Version   = "2012-10-17"
     Statement = [{ Effect = "Allow", Action = "sts:AssumeRole", Principal = { Service = "apigateway.amazonaws.com" } }]
@@ -253,7 +289,8 @@ resource "aws_api_gateway_account" "this" {
 
 resource "aws_api_gateway_stage" "this" {
   # checkov:skip=CKV_AWS_120:Response caching would cache authorized responses across callers; the gateway leaves caching to backends.
-  # checkov:skip=CKV2_AWS_29:A WAF web ACL is an account-level choice; associate one with the stage ARN output.
+  # checkov:skip=CKV2_AWS_29:A WAF web ACL is the platform's or the team's choice: waf_web_acl_arn associates one (aws_wafv2_web_acl_association.this).
+  # checkov:skip=CKV2_AWS_77:The web ACL (waf_web_acl_arn) and its rule groups (e.g. the Log4j managed rules) are the platform's or the team's; this module only associates it.
   # checkov:skip=CKV2_AWS_51:Client certificates authenticate API Gateway to HTTP backends; backends here are the teams' own.
   # checkov:skip=CKV_AWS_73:X-Ray tracing is opt-in (xray_tracing).
   # checkov:skip=CKV2_AWS_4:Execution logging needs an account-wide CloudWatch role; access logs and authorizer decision logs cover requests.
@@ -279,6 +316,13 @@ resource "aws_api_gateway_stage" "this" {
   }
 
   depends_on = [aws_api_gateway_account.this]
+}
+
+resource "aws_wafv2_web_acl_association" "this" {
+  count = var.waf_web_acl_arn == null ? 0 : 1
+
+  resource_arn = aws_api_gateway_stage.this.arn
+  web_acl_arn  = var.waf_web_acl_arn
 }
 
 resource "aws_api_gateway_method_settings" "all" {

@@ -14,7 +14,7 @@ output "stage_name" {
 }
 
 output "stage_arn" {
-  description = "ARN of the stage (for a WAF web ACL association)."
+  description = "ARN of the stage (the resource of a WAF web ACL association, waf_web_acl_arn)."
   value       = aws_api_gateway_stage.this.arn
 }
 

@@ -81,6 +81,17 @@ variable "disable_execute_api_endpoint" {
   nullable    = false
 }
 
+variable "waf_web_acl_arn" {
+  description = "ARN of a regional WAFv2 web ACL to associate with the stage (the ACL is the platform's or the team's; this module only associates it). Null: no association."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.waf_web_acl_arn == null || can(regex("^arn:aws[a-z-]*:wafv2:[a-z0-9-]+:[0-9]{12}:regional/webacl/[A-Za-z0-9_-]{1,128}/[0-9a-f-]{36}$", coalesce(var.waf_web_acl_arn, "x")))
+    error_message = "waf_web_acl_arn must be a regional WAFv2 web ACL ARN (arn:aws:wafv2:<region>:<account>:regional/webacl/<name>/<id>): API Gateway stages take regional web ACLs only, never CLOUDFRONT ones."
+  }
+}
+
 variable "xray_tracing" {
   description = "X-Ray tracing on the stage."
   type        = bool
@@ -89,6 +100,12 @@ variable "xray_tracing" {
 
 variable "access_logs" {
   description = "Access logs of the stage: `enabled`, `retention_days`, `format` (null: the module's JSON format), `kms_key_arn`. Its type, defaults and rules: the `access_logs` input of modules/shared-inputs."
+  type        = any
+  default     = {}
+}
+
+variable "iam" {
+  description = "Guardrails for the IAM role this module creates (the account's API Gateway CloudWatch Logs role, rest_account_logging = \"create\"): `permissions_boundary_arn` (null: none) and `role_path` (default \"/\"). Its type, defaults and rules: the `iam` input of modules/shared-inputs."
   type        = any
   default     = {}
 }

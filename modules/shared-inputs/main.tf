@@ -1,9 +1,9 @@
 # The inputs several submodules take, checked and completed in one place: the gateway name,
 # tags, the route table, stage name, throttling, access logs, the API Gateway side of the
-# authorizer, log retention, the MSK cluster ARN, the policy's API id and topic. No
-# resources. Each submodule passes the inputs it has and uses what this module returns, so
-# a submodule used on its own checks its inputs exactly as the root module does, and every
-# rule is written once.
+# authorizer, log retention, the MSK cluster ARN, the policy's API id and topic, the IAM
+# role guardrails. No resources. Each submodule passes the inputs it has and uses what this
+# module returns, so a submodule used on its own checks its inputs exactly as the root
+# module does, and every rule is written once.
 
 locals {
   # "METHOD /a/{b}/c" -> method, path, segments and path parameter names.

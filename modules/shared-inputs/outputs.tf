@@ -52,3 +52,8 @@ output "topic" {
   description = "The policy topic, checked."
   value       = var.topic
 }
+
+output "iam" {
+  description = "The IAM role guardrails (permissions boundary, role path) with their defaults filled in."
+  value       = var.iam
+}

@@ -204,3 +204,23 @@ variable "cluster_arn" {
     error_message = "cluster_arn must be an MSK cluster ARN (arn:aws:kafka:<region>:<account>:cluster/<name>/<uuid>)."
   }
 }
+
+variable "iam" {
+  description = "Guardrails for every IAM role the submodules create: `permissions_boundary_arn` (an IAM managed policy ARN set as each role's permissions boundary; null, the default: none) and `role_path` (default \"/\"; it starts and ends with \"/\", e.g. \"/gateway/\", and is part of each role's ARN)."
+  type = object({
+    permissions_boundary_arn = optional(string)
+    role_path                = optional(string, "/")
+  })
+  default  = {}
+  nullable = false
+
+  validation {
+    condition     = var.iam.permissions_boundary_arn == null || can(regex("^arn:aws[a-z-]*:iam::([0-9]{12}|aws):policy/[A-Za-z0-9+=,.@_/-]+$", coalesce(var.iam.permissions_boundary_arn, "x")))
+    error_message = "iam.permissions_boundary_arn must be an IAM managed policy ARN (arn:aws:iam::<account>:policy/<name>)."
+  }
+
+  validation {
+    condition     = can(regex("^/([!-~]+/)?$", var.iam.role_path)) && length(var.iam.role_path) <= 512
+    error_message = "iam.role_path must start and end with \"/\" (\"/\" or e.g. \"/gateway/\"), at most 512 printable ASCII characters without spaces."
+  }
+}

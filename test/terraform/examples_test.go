@@ -16,6 +16,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/apigateway"
+	apigwtypes "github.com/aws/aws-sdk-go-v2/service/apigateway/types"
 	"github.com/aws/aws-sdk-go-v2/service/apigatewayv2"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
@@ -400,6 +401,18 @@ func TestREST(t *testing.T) {
 		}
 		if a.Type != "REQUEST" || !strings.Contains(aws.ToString(a.IdentitySource), "context.resourcePath") {
 			t.Errorf("REST authorizer = %s %q", a.Type, aws.ToString(a.IdentitySource))
+		}
+		// The module's error format: a fixed message and the request id, no authorizer context.
+		for _, rt := range []apigwtypes.GatewayResponseType{apigwtypes.GatewayResponseTypeAccessDenied, apigwtypes.GatewayResponseTypeUnauthorized, apigwtypes.GatewayResponseTypeThrottled, apigwtypes.GatewayResponseTypeDefault5xx} {
+			r, err := gw.GetGatewayResponse(ctx, &apigateway.GetGatewayResponseInput{RestApiId: aws.String(apiID), ResponseType: rt})
+			if err != nil {
+				t.Errorf("gateway response %s: %v", rt, err)
+				continue
+			}
+			body := r.ResponseTemplates["application/json"]
+			if !strings.Contains(body, `"requestId":"$context.requestId"`) || strings.Contains(body, "$context.authorizer") {
+				t.Errorf("gateway response %s body = %q", rt, body)
+			}
 		}
 		checkFunction(t, opts, authorizerID)
 	}, func() {
