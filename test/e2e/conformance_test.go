@@ -152,7 +152,8 @@ func runGroup(t *testing.T, dir string, group []*confCase) {
 		})
 	}
 	// The function's metric records carry its clock: proof that it decided at `now`.
-	stamps := metricTimestamps(f.Logs())
+	logs, _ := f.WaitLogs(func(logs string) bool { return len(metricTimestamps(logs)) >= len(group) }, 10*time.Second)
+	stamps := metricTimestamps(logs)
 	if len(stamps) != len(group) {
 		t.Fatalf("%d metric records for %d cases", len(stamps), len(group))
 	}

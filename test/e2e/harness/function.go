@@ -57,12 +57,28 @@ type Function struct {
 type lockedBuffer struct {
 	mu  sync.Mutex
 	buf bytes.Buffer
+	// written is closed and replaced on every Write, so a reader can wait for new output.
+	written chan struct{}
 }
 
 func (b *lockedBuffer) Write(p []byte) (int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	if b.written != nil {
+		close(b.written)
+		b.written = nil
+	}
 	return b.buf.Write(p)
+}
+
+// next returns the logs so far and a channel closed by the next Write.
+func (b *lockedBuffer) next() (string, <-chan struct{}) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.written == nil {
+		b.written = make(chan struct{})
+	}
+	return b.buf.String(), b.written
 }
 
 func (b *lockedBuffer) String() string {
@@ -232,6 +248,24 @@ func (f *Function) Invoke(event any) (Invocation, error) {
 
 // Logs is everything the emulator and the function printed so far.
 func (f *Function) Logs() string { return f.logs.String() }
+
+// WaitLogs waits until the logs satisfy done or the timeout passes, and returns them. The
+// emulator relays the function's output on its own, so a line printed during an invocation
+// can reach the logs after the invocation's response.
+func (f *Function) WaitLogs(done func(logs string) bool, timeout time.Duration) (string, bool) {
+	deadline := time.After(timeout)
+	for {
+		logs, written := f.logs.next()
+		if done(logs) {
+			return logs, true
+		}
+		select {
+		case <-written:
+		case <-deadline:
+			return f.logs.String(), false
+		}
+	}
+}
 
 // LogLines are the function's JSON log lines whose "msg" equals msg.
 func (f *Function) LogLines(msg string) []map[string]any {
