@@ -140,6 +140,12 @@ if [ "${#TF_BINS[@]}" -eq 0 ]; then
   echo "0 passed, 1 failed"
   exit 1
 fi
+# The module supports both; in CI a missing one is a failure, not a quieter run.
+if [ -n "${CI:-}" ] && [ "${#TF_BINS[@]}" -lt 2 ]; then
+  echo "FAIL  CI checks with terraform and tofu, and only ${TF_BINS[*]} is installed (make tools builds tofu)"
+  echo "0 passed, 1 failed"
+  exit 1
+fi
 
 for tool in "${TF_BINS[@]}"; do
   if [ "$tool" = terraform ]; then

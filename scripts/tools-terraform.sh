@@ -6,7 +6,8 @@
 #
 #   TOOLS_BIN   where binaries go (default $HOME/.cache/team-gateway/bin)
 #   CACHE_DIR   cache root (default $HOME/.cache/team-gateway)
-#   TG_BUILD_TOFU=1   build OpenTofu even when terraform is present (to test with both)
+#   TG_BUILD_TOFU=0   skip building OpenTofu when terraform is present (default: build it,
+#                     the module is checked with both; scripts/tf-check.sh fails in CI without it)
 #
 # Writes $CACHE_DIR/terraform.rc; scripts/tf-check.sh and scripts/go-test.sh export it as
 # TF_CLI_CONFIG_FILE.
@@ -62,9 +63,9 @@ build_go_tool() {
 # 1. terraform / tofu -------------------------------------------------------------------
 need_tofu=0
 if ! have terraform && ! have tofu; then need_tofu=1; fi
-if [ "${TG_BUILD_TOFU:-0}" = 1 ] && ! have tofu; then need_tofu=1; fi
+if [ "${TG_BUILD_TOFU:-1}" = 1 ] && ! have tofu; then need_tofu=1; fi
 if [ "$need_tofu" = 1 ]; then
-  log "building OpenTofu $OPENTOFU_VERSION (no terraform/tofu on PATH or TG_BUILD_TOFU=1)"
+  log "building OpenTofu $OPENTOFU_VERSION from the Go module proxy (the module is checked with terraform and tofu)"
   build_go_tool tofu github.com/opentofu/opentofu "$OPENTOFU_VERSION" github.com/opentofu/opentofu/cmd/tofu
 fi
 
