@@ -110,55 +110,69 @@ pub fn topic_state(doc: &PolicyDocument, records: &[Record]) -> TopicState {
     for r in records {
         state.records += 1;
         // Freshness plays no part here (the refresh rule in `plan` reads `issued_at` itself).
-        match replica.apply(r.key.as_deref(), r.value.as_deref(), 0) {
-            Applied::Upserted {
-                kind, id, revision, ..
-            }
-            | Applied::Deleted {
-                kind, id, revision, ..
-            } => {
-                let Some(event) = r.value.as_deref().and_then(event_of) else {
-                    continue;
-                };
-                state.unverified.remove(&(kind, id.clone()));
-                state.max_revision = state.max_revision.max(revision);
-                state.latest.insert(
-                    (kind, id),
-                    Latest {
-                        revision,
-                        op: event.op,
-                        data: event.data,
-                    },
-                );
-            }
-            Applied::Tombstone { kind, id } => {
-                state.unverified.remove(&(kind, id.clone()));
-                state.latest.remove(&(kind, id));
-            }
-            Applied::Checkpoint {
-                revision,
-                signed_by,
-                ..
-            } => {
-                state.max_revision = state.max_revision.max(revision);
-                state.checkpoint_signed_by = Some(signed_by);
-            }
-            Applied::Rejected { .. } => {
-                state.rejected += 1;
-                if let Some(entity) = r.key.as_deref().and_then(parse_key) {
-                    state.unverified.insert(
-                        entity,
-                        Unverified {
-                            offset: r.offset,
-                            kid: r.value.as_deref().and_then(jws_kid),
-                        },
-                    );
-                }
+        let outcome = replica.apply(r.key.as_deref(), r.value.as_deref(), 0);
+        fold(&mut state, outcome, r);
+        // Records a key learned just now lets the replica re-apply change what an authorizer
+        // holds as much as the record that introduced it: the plan must see them too.
+        for retried in replica.retried() {
+            let applied = !matches!(retried.outcome, Applied::Rejected { .. });
+            if let Some(original) = records.get(retried.position as usize).filter(|_| applied) {
+                fold(&mut state, retried.outcome.clone(), original);
             }
         }
     }
     state.checkpoint = replica.checkpoint().cloned();
     state
+}
+
+/// Folds one verdict of the planning replica on record `r` into the topic's state.
+fn fold(state: &mut TopicState, outcome: Applied, r: &Record) {
+    match outcome {
+        Applied::Upserted {
+            kind, id, revision, ..
+        }
+        | Applied::Deleted {
+            kind, id, revision, ..
+        } => {
+            let Some(event) = r.value.as_deref().and_then(event_of) else {
+                return;
+            };
+            state.unverified.remove(&(kind, id.clone()));
+            state.max_revision = state.max_revision.max(revision);
+            state.latest.insert(
+                (kind, id),
+                Latest {
+                    revision,
+                    op: event.op,
+                    data: event.data,
+                },
+            );
+        }
+        Applied::Tombstone { kind, id } => {
+            state.unverified.remove(&(kind, id.clone()));
+            state.latest.remove(&(kind, id));
+        }
+        Applied::Checkpoint {
+            revision,
+            signed_by,
+            ..
+        } => {
+            state.max_revision = state.max_revision.max(revision);
+            state.checkpoint_signed_by = Some(signed_by);
+        }
+        Applied::Rejected { .. } => {
+            state.rejected += 1;
+            if let Some(entity) = r.key.as_deref().and_then(parse_key) {
+                state.unverified.insert(
+                    entity,
+                    Unverified {
+                        offset: r.offset,
+                        kid: r.value.as_deref().and_then(jws_kid),
+                    },
+                );
+            }
+        }
+    }
 }
 
 /// One event to publish.
@@ -521,6 +535,65 @@ mod tests {
     }
 
     #[test]
+    fn records_retried_after_a_copied_rotation_record_are_planned_against() {
+        // Signed history: K@2 suspended (p1), publisher/p2 (p1), K@4 active (p2), K@5
+        // suspended (p2). A writer copies K@4, K@2 and publisher/p2 to the end; compaction
+        // leaves only the copies. An authorizer holds K@4 active (retried once p2 is learned):
+        // the planner must see that and suspend K again, not find the topic up to date.
+        let p1 = SigningKey::generate("p1", Algorithm::EdDSA).expect("key");
+        let p2 = SigningKey::generate("p2", Algorithm::EdDSA).expect("key");
+        let doc: PolicyDocument = serde_json::from_value(json!({
+            "schema": "gateway-policy/v1", "revision": 1,
+            "clients": [{"id": "k", "status": "suspended"}],
+            "publishers": [{"kid": "p1", "jwk": p1.public_jwk()}, {"kid": "p2", "jwk": p2.public_jwk()}],
+        }))
+        .expect("document");
+        let publisher = encode_value(
+            &PolicyEvent {
+                schema: EVENT_SCHEMA.into(),
+                kind: "publisher".into(),
+                id: "p2".into(),
+                revision: 3,
+                op: Op::Upsert,
+                issued_at: None,
+                data: Some(json!({"kid": "p2", "jwk": p2.public_jwk()})),
+            },
+            Some(&p1),
+        )
+        .expect("encode");
+        let records = [
+            record(
+                10,
+                "client/k",
+                Some(client_event("k", 4, "active", Some(&p2))),
+            ),
+            record(
+                11,
+                "client/k",
+                Some(client_event("k", 2, "suspended", Some(&p1))),
+            ),
+            record(12, "publisher/p2", Some(publisher)),
+        ];
+        let state = topic_state(&doc, &records);
+        assert_eq!(
+            state
+                .latest
+                .get(&(EntityKind::Client, "k".into()))
+                .map(|l| l.revision),
+            Some(4),
+            "the planner holds what an authorizer holds"
+        );
+        let run = plan(&doc, &state, true, &clock()).expect("plan");
+        assert!(
+            run.changes
+                .iter()
+                .any(|c| c.kind == EntityKind::Client && c.id == "k"),
+            "{:?}",
+            run.changes
+        );
+    }
+
+    #[test]
     fn forged_records_count_as_missing_and_are_re_asserted() {
         let k = SigningKey::generate("p", Algorithm::EdDSA).expect("key");
         let evil = SigningKey::generate("p", Algorithm::EdDSA).expect("key");
@@ -871,10 +944,17 @@ mod tests {
             "client/a",
             Some(client_event("a", 4, "active", Some(&q))),
         );
-        // Before the record that brings q in: rejected, as an authorizer would.
+        // Before the record that brings q in: rejected, then re-applied once q is trusted, as
+        // an authorizer does (the replica's retry).
         let state = topic_state(&doc, &[by_q, q_key, by_q_again.clone()][..2]);
         assert_eq!(state.rejected, 1);
-        assert!(!state.latest.contains_key(&(EntityKind::Client, "a".into())));
+        assert_eq!(
+            state
+                .latest
+                .get(&(EntityKind::Client, "a".into()))
+                .map(|l| l.revision),
+            Some(2)
+        );
         let state = topic_state(
             &doc,
             &[
