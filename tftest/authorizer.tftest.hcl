@@ -173,6 +173,7 @@ run "policy_stream_reports_status_and_bounds_checkpoint_age" {
       aws_lambda_function.this.environment[0].variables["AUTHZ_CHECKPOINT_MAX_AGE_S"] == "3600" &&
       aws_lambda_function.this.environment[0].variables["AUTHZ_STATUS_TOPIC"] == "gateway-status.v1" &&
       aws_lambda_function.this.environment[0].variables["AUTHZ_GATEWAY_NAME"] == "orders" &&
+      aws_lambda_function.this.environment[0].variables["AUTHZ_ACCOUNT_ID"] == "123456789012" &&
       aws_lambda_function.this.environment[0].variables["AUTHZ_MODULE_VERSION"] != ""
     )
     error_message = "The checkpoint age and the status reporting settings reach the function."

@@ -141,6 +141,7 @@ locals {
       var.policy_stream.status_topic == null ? {} : {
         AUTHZ_STATUS_TOPIC   = var.policy_stream.status_topic
         AUTHZ_GATEWAY_NAME   = var.name
+        AUTHZ_ACCOUNT_ID     = local.account_id
         AUTHZ_MODULE_VERSION = local.release.version
       },
     ),
