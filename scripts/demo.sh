@@ -14,6 +14,7 @@
 #   DEMO_UPSTREAM_PORT     8001             the sample upstream
 #   DEMO_INVOKE_PORT       9010             the emulator's invoke API
 #   DEMO_RUNTIME_PORT      9011             the Runtime API the bootstrap polls
+#   (the fleet step also uses 9012-9015: two more emulators, see FLEET_GATEWAYS)
 set -euo pipefail
 
 source "$(dirname "$0")/lib.sh"
@@ -27,6 +28,10 @@ UPSTREAM_PORT="${DEMO_UPSTREAM_PORT:-8001}"
 INVOKE_PORT="${DEMO_INVOKE_PORT:-9010}"
 RUNTIME_PORT="${DEMO_RUNTIME_PORT:-9011}"
 TOPIC="gateway-policy.v1"
+STATUS_TOPIC="gateway-status.v1"
+# The fleet part of the story: two more gateways of the same API, each its own authorizer
+# under its own emulator (invoke port, runtime port).
+FLEET_GATEWAYS=(orders-canary:9012:9013 orders-eu:9014:9015)
 API_ID="demo"
 ISSUER="https://demo-idp.local"
 AUDIENCE="https://demo-api.local"
@@ -101,6 +106,11 @@ stop_all() {
   stop_pid gateway
   stop_pid upstream
   stop_pid authorizer
+  local g
+  for g in "${FLEET_GATEWAYS[@]}"; do
+    thaw "${g%%:*}"
+    stop_pid "${g%%:*}"
+  done
   if [ -d "$RUN" ]; then
     kafka down >/dev/null 2>&1 || true
   fi
@@ -224,6 +234,74 @@ publish_and_watch() {
   fi
 }
 
+# start_authorizer NAME GATEWAY INVOKE_PORT RUNTIME_PORT: the real bootstrap under its own
+# emulator, following the policy topic and reporting as gateway GATEWAY.
+start_authorizer() {
+  local name="$1" gateway="$2" invoke="$3" runtime="$4"
+  start "$name" env AUTHZ_API_ID="$API_ID" AUTHZ_POLICY_FILE="$RUN/policy-baked.json" \
+    AUTHZ_KAFKA_BROKERS="$KAFKA" AUTHZ_KAFKA_TOPIC="$TOPIC" AUTHZ_KAFKA_AUTH=plaintext \
+    AUTHZ_STATUS_TOPIC="$STATUS_TOPIC" AUTHZ_GATEWAY_NAME="$gateway" AUTHZ_ACCOUNT_ID=000000000000 \
+    AUTHZ_MODULE_VERSION=demo AWS_REGION=local AUTHZ_LOG_LEVEL=info \
+    "$RIE" --log-level error \
+    --runtime-interface-emulator-address "127.0.0.1:$invoke" \
+    --runtime-api-address "127.0.0.1:$runtime" "$BOOTSTRAP"
+  wait_port "$invoke" "$name"
+}
+
+# tree PID: PID and all its descendants (the emulator puts the function in a process
+# group of its own, so a signal to the demo's group would miss it).
+tree() {
+  local child
+  echo "$1"
+  for child in $(pgrep -P "$1" 2>/dev/null); do tree "$child"; done
+}
+
+# freeze NAME / thaw NAME: SIGSTOP / SIGCONT the emulator and the function of NAME, as
+# Lambda freezes an idle environment.
+freeze() {
+  local pid
+  pid="$(cat "$RUN/$1.pid" 2>/dev/null)" || return 0
+  # shellcheck disable=SC2046 # one pid per word
+  kill -STOP $(tree "$pid") 2>/dev/null && touch "$RUN/$1.frozen" || true
+}
+thaw() {
+  local pid
+  rm -f "$RUN/$1.frozen"
+  pid="$(cat "$RUN/$1.pid" 2>/dev/null)" || return 0
+  # shellcheck disable=SC2046
+  kill -CONT $(tree "$pid") 2>/dev/null || true
+}
+
+# traffic: one invocation of each fleet gateway that is not frozen, as requests would make.
+# A report's stale flag is that of the environment's last decision, so a gateway that
+# caught up says so on its next invocation (docs/fleet.md, "When an environment reports").
+traffic() {
+  local g name invoke
+  for g in "${FLEET_GATEWAYS[@]}"; do
+    IFS=: read -r name invoke _ <<<"$g"
+    [ -f "$RUN/$name.frozen" ] && continue
+    # Any event starts the function and counts as a decision (this one is denied).
+    curl -s -o /dev/null --max-time 5 -d '{}' "http://127.0.0.1:$invoke/2015-03-31/functions/function/invocations" || true
+  done
+}
+
+# fleet_until LIMIT_S: runs `authz fleet` until it exits 0 (every live gateway reconciled)
+# and lists COUNT gateways; prints its last table.
+fleet_until() {
+  local limit="$1" count="$2" deadline
+  deadline=$(($(now_ms) + limit * 1000))
+  while :; do
+    traffic
+    if "$AUTHZ" fleet --brokers "$KAFKA" --status-topic "$STATUS_TOPIC" >"$RUN/fleet.out" 2>&1 &&
+      [ "$(grep -c "^orders" "$RUN/fleet.out")" -ge "$count" ]; then
+      sed 's/^/   /' "$RUN/fleet.out"
+      return 0
+    fi
+    [ "$(now_ms)" -lt "$deadline" ] || { sed 's/^/   /' "$RUN/fleet.out" >&2; return 1; }
+    sleep 0.2
+  done
+}
+
 # --- up --------------------------------------------------------------------------------
 
 # preflight: everything that can refuse to start, before anything is started (and before
@@ -239,7 +317,9 @@ preflight() {
   bash "$ROOT/scripts/tools-emulator.sh"
   RIE="$TOOLS_BIN/aws-lambda-rie"
   [ -x "$RIE" ] || RIE="$(command -v aws-lambda-rie)" || die "aws-lambda-rie not found"
-  for port in "$GATEWAY_PORT" "$UPSTREAM_PORT" "$INVOKE_PORT" "$RUNTIME_PORT"; do
+  local fleet_ports=() g
+  for g in "${FLEET_GATEWAYS[@]}"; do fleet_ports+=("$(cut -d: -f2 <<<"$g")" "$(cut -d: -f3 <<<"$g")"); done
+  for port in "$GATEWAY_PORT" "$UPSTREAM_PORT" "$INVOKE_PORT" "$RUNTIME_PORT" "${fleet_ports[@]}"; do
     port_open "$port" && die "127.0.0.1:$port is in use (set DEMO_*_PORT, see the top of $0)"
   done
   if KAFKA_BOOTSTRAP="$KAFKA" bash "$ROOT/scripts/kafka.sh" status >/dev/null 2>&1; then
@@ -265,6 +345,9 @@ bring_up() {
     --entity-type topics --entity-name "$TOPIC" --add-config message.timestamp.type=LogAppendTime \
     >>"$RUN/kafka.log" 2>&1 || die "could not set message.timestamp.type on $TOPIC"
   detail "topic created in $(since "$t0") ms (records carry the broker's append time)"
+  "$AUTHZ" fleet --brokers "$KAFKA" --status-topic "$STATUS_TOPIC" --create-topic --replication-factor 1 \
+    | sed 's/^/   /'
+  detail "status topic $STATUS_TOPIC: every authorizer reports what it enforces (docs/fleet.md)"
 
   step "2. The portal's policy, with a local demo key"
   rm -f "$KEY"
@@ -281,13 +364,7 @@ bring_up() {
   detail "published with authz publish in $(since "$t0") ms"
 
   step "3. The authorizer: the real bootstrap under the AWS Lambda Runtime Interface Emulator"
-  start authorizer env AUTHZ_API_ID="$API_ID" AUTHZ_POLICY_FILE="$RUN/policy-baked.json" \
-    AUTHZ_KAFKA_BROKERS="$KAFKA" AUTHZ_KAFKA_TOPIC="$TOPIC" AUTHZ_KAFKA_AUTH=plaintext \
-    AUTHZ_LOG_LEVEL=info \
-    "$RIE" --log-level error \
-    --runtime-interface-emulator-address "127.0.0.1:$INVOKE_PORT" \
-    --runtime-api-address "127.0.0.1:$RUNTIME_PORT" "$BOOTSTRAP"
-  wait_port "$INVOKE_PORT" authorizer
+  start_authorizer authorizer orders "$INVOKE_PORT" "$RUNTIME_PORT"
   detail "invoke URL $INVOKE_URL"
   detail "baked policy $RUN/policy-baked.json, then the topic $TOPIC; logs $RUN/authorizer.log"
 
@@ -365,12 +442,51 @@ story() {
   show "GET /orders/42 as demo-app"
   say "   ${B}allowed again $REACTIVATE${N}"
 
+  step "(e) The fleet: three gateways report what they enforce; the portal watches a change land"
+  local g name invoke code
+  for g in "${FLEET_GATEWAYS[@]}"; do
+    IFS=: read -r name invoke _ <<<"$g"
+    start_authorizer "$name" "$name" "$invoke" "$(cut -d: -f3 <<<"$g")"
+  done
+  detail "started orders-canary and orders-eu (the same API, each its own authorizer and emulator)"
+  detail "$AUTHZ fleet --brokers $KAFKA"
+  fleet_until 30 3 || die "the three gateways did not report reconciled within 30 s"
+  write_policy "$RUN/policy.json" suspended
+  detail "$AUTHZ publish --wait 20s ...  (suspends demo-app again)"
+  t0="$(now_ms)"
+  "$AUTHZ" publish --brokers "$KAFKA" --topic "$TOPIC" --status-topic "$STATUS_TOPIC" --wait 20s "$RUN/policy.json" \
+    >"$RUN/publish.out" 2>&1 || { cat "$RUN/publish.out" >&2; die "authz publish --wait failed"; }
+  WAIT_MS="$(since "$t0")"
+  sed 's/^/   /' "$RUN/publish.out"
+  say "   ${B}every gateway applied it; publish --wait returned after $WAIT_MS ms${N}"
+  freeze orders-eu
+  detail "orders-eu is frozen (SIGSTOP, as Lambda freezes an idle environment); demo-app is reactivated"
+  write_policy "$RUN/policy.json" active
+  code=0
+  "$AUTHZ" publish --brokers "$KAFKA" --topic "$TOPIC" --status-topic "$STATUS_TOPIC" --wait 5s "$RUN/policy.json" \
+    >"$RUN/publish.out" 2>&1 || code=$?
+  sed 's/^/   /' "$RUN/publish.out"
+  [ "$code" != 0 ] || die "publish --wait returned success with a frozen gateway"
+  say "   ${B}publish --wait timed out (exit $code), naming the frozen gateway${N}"
+  code=0
+  "$AUTHZ" fleet --brokers "$KAFKA" --status-topic "$STATUS_TOPIC" >"$RUN/fleet.out" 2>&1 || code=$?
+  sed 's/^/   /' "$RUN/fleet.out"
+  [ "$code" != 0 ] || die "authz fleet reported reconciled with a frozen gateway"
+  say "   authz fleet exits $code: a pipeline can gate on it"
+  thaw orders-eu
+  t0="$(now_ms)"
+  fleet_until 30 3 || die "orders-eu did not catch up within 30 s of its thaw"
+  THAW_MS="$(since "$t0")"
+  say "   orders-eu thawed: the fleet reconciled again after $THAW_MS ms"
+
   step "Summary"
   say "   suspension -> denied:              $SUSPEND"
   say "   Kafka down -> decisions:           answered on the last known good policy, flagged stale (${STALE_MS} ms in the authorizer)"
   say "   Kafka back -> decisions fresh:     ${FRESH_MS} ms after the broker was ready"
   say "   reactivation -> allowed:           $REACTIVATE"
-  say "   logs: $RUN/{authorizer,gateway,upstream}.log"
+  say "   publish --wait, three gateways:    ${WAIT_MS} ms until every gateway reported the revision"
+  say "   a frozen gateway:                  publish --wait times out naming it; authz fleet exits non-zero"
+  say "   logs: $RUN/{authorizer,orders-canary,orders-eu,gateway,upstream}.log"
 }
 
 case "${1:-}" in
