@@ -38,6 +38,7 @@ locals {
     authorizer_id         = module.http_api[0].authorizer_id
     access_log_group_name = module.http_api[0].access_log_group_name
     routes                = module.http_api[0].routes
+    vpc_link_ids          = module.http_api[0].vpc_link_ids
     permission_source_arn = module.http_api[0].authorizer_permission_source_arn
     } : {
     api_id                = module.rest_api[0].api_id
@@ -48,6 +49,7 @@ locals {
     authorizer_id         = module.rest_api[0].authorizer_id
     access_log_group_name = module.rest_api[0].access_log_group_name
     routes                = module.rest_api[0].routes
+    vpc_link_ids          = module.rest_api[0].vpc_link_ids
     permission_source_arn = module.rest_api[0].authorizer_permission_source_arn
   }
 }
@@ -128,6 +130,7 @@ module "http_api" {
   stage_name = var.stage_name
   throttling = var.throttling
   cors       = var.cors
+  vpc_links  = var.vpc_links
 
   authorizer = {
     function_name      = module.authorizer.function_name
@@ -149,6 +152,7 @@ module "rest_api" {
   routes     = var.routes
   stage_name = var.stage_name
   throttling = var.throttling
+  vpc_links  = var.vpc_links
 
   authorizer = {
     function_name      = module.authorizer.function_name

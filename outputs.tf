@@ -106,6 +106,11 @@ output "routes" {
   value       = local.api.routes
 }
 
+output "vpc_link_ids" {
+  description = "VPC link ids by vpc_links key: the existing ones and those the module created."
+  value       = local.api.vpc_link_ids
+}
+
 output "authorizer_permission_source_arn" {
   description = "Source ARN of the Lambda permission that lets this API's authorizer (and only it) invoke the function."
   value       = local.api.permission_source_arn

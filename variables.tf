@@ -39,11 +39,25 @@ variable "routes" {
     Routes keyed by "METHOD /path" (METHOD: GET, POST, PUT, PATCH, DELETE, HEAD, OPTIONS or ANY;
     path parameters as {name}, a greedy last one as {name+}; REST APIs allow at most 6 path
     segments). Each route has an `integration` (`type` "http_proxy" with `uri` an http(s) URL,
-    or "lambda" with `uri` a Lambda function ARN; optional `method`), `timeout_ms`, `public`
-    (true: no authorizer on this route) and optional `throttling`. Type, defaults and rules:
-    `routes` in modules/shared-inputs/README.md.
+    "lambda" with `uri` a Lambda function ARN, or "vpc_link" with `vpc_link` a key of
+    `vpc_links` and `uri` an ALB/NLB listener ARN or Cloud Map service ARN (HTTP API; optional
+    `server_name_to_verify`) or an http(s) URL served by the link's NLB (REST API); optional
+    `method`), `timeout_ms`, `public` (true: no authorizer on this route) and optional
+    `throttling`. Type, defaults and rules: `routes` in modules/shared-inputs/README.md.
   EOT
   type        = any
+}
+
+variable "vpc_links" {
+  description = <<-EOT
+    VPC links to private backends, keyed by the name `vpc_link` routes use. Each is an existing
+    link (`id`) or one the module creates, named "<name>-<key>" and tagged: for an HTTP API from
+    `subnet_ids` and `security_group_ids`, for a REST API from `target_arns` (network load
+    balancer ARNs; an ALB is refused). Type, defaults and rules: `vpc_links` in
+    modules/shared-inputs/README.md.
+  EOT
+  type        = any
+  default     = {}
 }
 
 variable "stage_name" {

@@ -1,5 +1,5 @@
 # The root module's own input rules (api_type, bootstrap_brokers or lookup_brokers, WAF only
-# with a REST API). Every
+# with a REST API) and the VPC links reaching the API module and the root output. Every
 # other input is checked by the submodule that takes it (tftest/submodule_inputs.tftest.hcl)
 # or by modules/shared-inputs (tftest/shared_inputs.tftest.hcl): the root passes it on.
 # Plans only, against a mocked AWS provider.
@@ -95,5 +95,43 @@ run "waf_web_acl_with_a_rest_api_plans" {
     api_type             = "rest"
     rest_account_logging = "existing"
     waf_web_acl_arn      = "arn:aws:wafv2:eu-west-1:123456789012:regional/webacl/platform-api/0a1b2c3d-4e5f-6789-abcd-ef0123456789"
+  }
+}
+
+run "vpc_links_reach_the_http_api" {
+  command = plan
+
+  variables {
+    vpc_links = { shared = { id = "abc123" }, private = { subnet_ids = ["subnet-0a1b2c3d"] } }
+    routes = {
+      "GET /orders" = {
+        integration = { type = "vpc_link", vpc_link = "shared", uri = "arn:aws:servicediscovery:eu-west-1:123456789012:service/srv-abcdef0123456789" }
+      }
+    }
+  }
+
+  assert {
+    condition     = output.vpc_link_ids["shared"] == "abc123" && length(module.http_api[0].vpc_link_ids) == 2
+    error_message = "vpc_links reach the HTTP API module, and its link ids the root output."
+  }
+}
+
+run "vpc_links_reach_the_rest_api" {
+  command = plan
+
+  variables {
+    api_type             = "rest"
+    rest_account_logging = "existing"
+    vpc_links            = { shared = { id = "abc123" } }
+    routes = {
+      "GET /orders" = {
+        integration = { type = "vpc_link", vpc_link = "shared", uri = "https://orders.internal.example.com/orders" }
+      }
+    }
+  }
+
+  assert {
+    condition     = output.vpc_link_ids == { shared = "abc123" }
+    error_message = "vpc_links reach the REST API module, and its link ids the root output."
   }
 }

@@ -13,6 +13,7 @@ module "inputs" {
   # The raw value: an unset retention takes the default, which is always accepted.
   log_retention_days = { for k, v in { "access_logs.retention_days" = try(var.access_logs.retention_days, null) } : k => v if v != null }
   api_authorizer     = var.authorizer
+  vpc_links          = var.vpc_links
   tags               = var.tags
 }
 
@@ -35,6 +36,13 @@ locals {
     "$context.path",
     "$context.routeKey",
   ]
+
+  vpc_links = module.inputs.vpc_links
+  # Every link a route may name: the existing ones by id, then the ones created here.
+  vpc_link_ids = merge(
+    { for k, l in local.vpc_links : k => l.id if l.id != null },
+    { for k, l in aws_apigatewayv2_vpc_link.this : k => l.id },
+  )
 
   lambda_functions = toset([for r in local.routes : r.integration.uri if r.integration.type == "lambda"])
 
@@ -95,6 +103,16 @@ resource "aws_lambda_permission" "authorizer" {
   source_arn    = "${aws_apigatewayv2_api.this.execution_arn}/authorizers/${aws_apigatewayv2_authorizer.this.id}"
 }
 
+# VPC links to private backends (ALB/NLB listeners, Cloud Map services) in the team's VPC.
+resource "aws_apigatewayv2_vpc_link" "this" {
+  for_each = { for k, l in local.vpc_links : k => l if l.id == null }
+
+  name               = "${var.name}-${each.key}"
+  subnet_ids         = each.value.subnet_ids
+  security_group_ids = each.value.security_group_ids
+  tags               = var.tags
+}
+
 resource "aws_apigatewayv2_integration" "this" {
   for_each = local.routes
 
@@ -103,8 +121,24 @@ resource "aws_apigatewayv2_integration" "this" {
   integration_type       = each.value.integration.type == "lambda" ? "AWS_PROXY" : "HTTP_PROXY"
   integration_method     = each.value.integration.type == "lambda" ? "POST" : coalesce(each.value.integration.method, each.value.method)
   integration_uri        = each.value.integration.uri
+  connection_type        = each.value.integration.type == "vpc_link" ? "VPC_LINK" : "INTERNET"
+  connection_id          = each.value.integration.type == "vpc_link" ? lookup(local.vpc_link_ids, each.value.integration.vpc_link, null) : null
   payload_format_version = each.value.integration.type == "lambda" ? "2.0" : "1.0"
   timeout_milliseconds   = each.value.timeout_ms
+
+  dynamic "tls_config" {
+    for_each = each.value.integration.server_name_to_verify == null ? [] : [each.value.integration.server_name_to_verify]
+    content {
+      server_name_to_verify = tls_config.value
+    }
+  }
+
+  lifecycle {
+    precondition {
+      condition     = each.value.integration.type != "vpc_link" || contains(keys(local.vpc_links), coalesce(each.value.integration.vpc_link, "-"))
+      error_message = "Route \"${each.key}\": integration.vpc_link = \"${each.value.integration.vpc_link == null ? "" : each.value.integration.vpc_link}\" is not a key of vpc_links (keys: ${join(", ", keys(local.vpc_links))}); add the link to vpc_links or name an existing key."
+    }
+  }
 }
 
 resource "aws_apigatewayv2_route" "this" {

@@ -53,3 +53,8 @@ output "authorizer_permission_source_arn" {
   description = "Source ARN of the permission that lets this API's authorizer invoke the function."
   value       = aws_lambda_permission.authorizer.source_arn
 }
+
+output "vpc_link_ids" {
+  description = "VPC link ids by vpc_links key (existing and created)."
+  value       = local.vpc_link_ids
+}

@@ -7,8 +7,24 @@ variable "name" {
 }
 
 variable "routes" {
-  description = "The route table, keyed by \"METHOD /path\": `integration` (`type` http_proxy or lambda, `uri`, optional `method`), `timeout_ms`, `public`, `throttling`. Its type, defaults and rules: the `routes` input of modules/shared-inputs."
+  description = "The route table, keyed by \"METHOD /path\": `integration` (`type` http_proxy, lambda or vpc_link, `uri`, optional `method`; vpc_link: `vpc_link`, the key of a `vpc_links` entry, `uri` an ALB/NLB listener ARN or Cloud Map service ARN, optional `server_name_to_verify`), `timeout_ms`, `public`, `throttling`. Its type, defaults and rules: the `routes` input of modules/shared-inputs."
   type        = any
+
+  validation {
+    condition     = alltrue([for _, r in var.routes : try(r.integration.type, null) != "vpc_link" || !can(regex("^https?://", try(r.integration.uri, "")))])
+    error_message = "On an HTTP API a vpc_link integration's uri is the ALB/NLB listener ARN (arn:aws:elasticloadbalancing:...:listener/...) or the Cloud Map service ARN (arn:aws:servicediscovery:...:service/srv-...), not a URL: API Gateway picks the backend through the link."
+  }
+}
+
+variable "vpc_links" {
+  description = "VPC links the routes' vpc_link integrations name, by key: an existing link (`id`) or one this module creates from `subnet_ids` and `security_group_ids`. Its type, defaults and rules: the `vpc_links` input of modules/shared-inputs."
+  type        = any
+  default     = {}
+
+  validation {
+    condition     = alltrue([for _, l in var.vpc_links : try(l.target_arns, null) == null])
+    error_message = "vpc_links[*].target_arns is for a REST API link (NLBs); an HTTP API VPC link takes subnet_ids and security_group_ids, and routes name the listener in integration.uri."
+  }
 }
 
 variable "authorizer" {

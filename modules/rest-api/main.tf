@@ -16,6 +16,7 @@ module "inputs" {
   log_retention_days = { for k, v in { "access_logs.retention_days" = try(var.access_logs.retention_days, null) } : k => v if v != null }
   api_authorizer     = var.authorizer
   iam                = var.iam
+  vpc_links          = var.vpc_links
   tags               = var.tags
 }
 
@@ -76,6 +77,13 @@ locals {
   gateway_response_templates = {
     for t, r in local.gateway_responses : t => { "application/json" = jsonencode({ message = r.message, requestId = "$context.requestId" }) }
   }
+
+  vpc_links = module.inputs.vpc_links
+  # Every link a route may name: the existing ones by id, then the ones created here.
+  vpc_link_ids = merge(
+    { for k, l in local.vpc_links : k => l.id if l.id != null },
+    { for k, l in aws_api_gateway_vpc_link.this : k => l.id },
+  )
 
   lambda_functions = toset([for r in local.routes : r.integration.uri if r.integration.type == "lambda"])
 
@@ -182,6 +190,16 @@ resource "aws_api_gateway_method" "this" {
   request_parameters = { for p in each.value.params : "method.request.path.${p}" => true }
 }
 
+# VPC links to network load balancers in the team's VPC (private backends).
+resource "aws_api_gateway_vpc_link" "this" {
+  for_each = { for k, l in local.vpc_links : k => l if l.id == null }
+
+  name        = "${var.name}-${each.key}"
+  description = "Gateway ${var.name}: ${each.key}"
+  target_arns = each.value.target_arns
+  tags        = var.tags
+}
+
 resource "aws_api_gateway_integration" "this" {
   for_each = local.routes
 
@@ -194,8 +212,17 @@ resource "aws_api_gateway_integration" "this" {
     ? "arn:${split(":", each.value.integration.uri)[1]}:apigateway:${split(":", each.value.integration.uri)[3]}:lambda:path/2015-03-31/functions/${each.value.integration.uri}/invocations"
     : each.value.integration.uri
   )
+  connection_type      = each.value.integration.type == "vpc_link" ? "VPC_LINK" : "INTERNET"
+  connection_id        = each.value.integration.type == "vpc_link" ? lookup(local.vpc_link_ids, each.value.integration.vpc_link, null) : null
   request_parameters   = each.value.integration.type == "lambda" ? {} : { for p in each.value.params : "integration.request.path.${p}" => "method.request.path.${p}" }
   timeout_milliseconds = each.value.timeout_ms
+
+  lifecycle {
+    precondition {
+      condition     = each.value.integration.type != "vpc_link" || contains(keys(local.vpc_links), coalesce(each.value.integration.vpc_link, "-"))
+      error_message = "Route \"${each.key}\": integration.vpc_link = \"${each.value.integration.vpc_link == null ? "" : each.value.integration.vpc_link}\" is not a key of vpc_links (keys: ${join(", ", keys(local.vpc_links))}); add the link to vpc_links or name an existing key."
+    }
+  }
 }
 
 # One permission per integrated function, for any route of this API: one per route would
@@ -233,6 +260,10 @@ resource "aws_api_gateway_deployment" "this" {
       local.identity_source,
       local.authorizer.invoke_arn,
       local.authorizer.result_ttl_seconds,
+      # VPC links: an integration takes a new link id (given, or of a replaced link) only
+      # with a new deployment
+      local.vpc_links,
+      { for k, l in aws_api_gateway_vpc_link.this : k => l.id },
       # gateway responses take effect with the next deployment only
       local.gateway_responses,
       local.gateway_response_templates,

@@ -7,8 +7,18 @@ variable "name" {
 }
 
 variable "routes" {
-  description = "The route table, keyed by \"METHOD /path\" (at most 6 path segments): `integration` (`type` http_proxy or lambda, `uri`, optional `method`), `timeout_ms`, `public`, `throttling`. Its type, defaults and rules: the `routes` input of modules/shared-inputs."
+  description = "The route table, keyed by \"METHOD /path\" (at most 6 path segments): `integration` (`type` http_proxy, lambda or vpc_link, `uri`, optional `method`; vpc_link: `vpc_link`, the key of a `vpc_links` entry, `uri` an http(s) URL to the link's NLB), `timeout_ms`, `public`, `throttling`. Its type, defaults and rules: the `routes` input of modules/shared-inputs."
   type        = any
+
+  validation {
+    condition     = alltrue([for _, r in var.routes : try(r.integration.type, null) != "vpc_link" || can(regex("^https?://[^ ]+$", try(r.integration.uri, "")))])
+    error_message = "On a REST API a vpc_link integration's uri is an http(s) URL served by the link's network load balancer (e.g. https://orders.internal.example.com/orders/{id}, the host matching its certificate): REST VPC links reach NLBs only, so an ALB/NLB listener or Cloud Map ARN is for an HTTP API (api_type = \"http\")."
+  }
+
+  validation {
+    condition     = alltrue([for _, r in var.routes : try(r.integration.server_name_to_verify, null) == null])
+    error_message = "integration.server_name_to_verify is an HTTP API setting; a REST API checks the NLB backend's certificate against the host of integration.uri."
+  }
 
   validation {
     condition     = alltrue([for k, _ in var.routes : length(compact(split("/", try(split(" ", k)[1], "")))) <= 6])
@@ -25,6 +35,17 @@ variable "routes" {
       ]])) : join("/", slice(split("/", p), 0, length(split("/", p)) - 1)) => reverse(split("/", p))[0]... if startswith(reverse(split("/", p))[0], "{")
     } : length(distinct(parts)) <= 1])
     error_message = "REST API routes use different path variable names at the same level (e.g. /orders/{id} and /orders/{orderId}/items): API Gateway allows one variable per level. Use one name at each level in every route."
+  }
+}
+
+variable "vpc_links" {
+  description = "VPC links the routes' vpc_link integrations name, by key: an existing link (`id`) or one this module creates from `target_arns` (network load balancer ARNs). Its type, defaults and rules: the `vpc_links` input of modules/shared-inputs."
+  type        = any
+  default     = {}
+
+  validation {
+    condition     = alltrue([for _, l in var.vpc_links : try(l.subnet_ids, null) == null && length(try(coalesce(l.security_group_ids, []), [])) == 0])
+    error_message = "vpc_links[*].subnet_ids and security_group_ids are for an HTTP API link; a REST API VPC link takes target_arns, the ARNs of its network load balancers."
   }
 }
 

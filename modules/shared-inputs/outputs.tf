@@ -57,3 +57,8 @@ output "iam" {
   description = "The IAM role guardrails (permissions boundary, role path) with their defaults filled in."
   value       = var.iam
 }
+
+output "vpc_links" {
+  description = "The VPC links with their defaults filled in."
+  value       = var.vpc_links
+}

@@ -27,7 +27,11 @@ variable "routes" {
     path parameters as {name}, a greedy last one as {name+}). Each route has:
     - `integration`: `type` = "http_proxy" with `uri` an http(s) URL (`method` defaults to the
       route's), or "lambda" with `uri` a Lambda function ARN (the API module grants API Gateway
-      permission to invoke it);
+      permission to invoke it), or "vpc_link" to a private backend through `vpc_link`, the key
+      of an entry in `vpc_links`: for an HTTP API `uri` is an ALB/NLB listener ARN or a Cloud
+      Map service ARN (optional `server_name_to_verify`: the TLS server name API Gateway checks
+      on the backend's certificate), for a REST API an http(s) URL served by the link's NLB
+      (`method` defaults to the route's);
     - `timeout_ms` (50-29000, default 29000);
     - `public` (default false): true puts no authorizer on this route at all; at least one
       route must be protected;
@@ -35,9 +39,11 @@ variable "routes" {
   EOT
   type = map(object({
     integration = object({
-      type   = string
-      uri    = string
-      method = optional(string)
+      type                  = string
+      uri                   = string
+      method                = optional(string)
+      vpc_link              = optional(string)
+      server_name_to_verify = optional(string)
     })
     timeout_ms = optional(number, 29000)
     public     = optional(bool, false)
@@ -64,15 +70,31 @@ variable "routes" {
   }
 
   validation {
-    condition     = var.routes == null ? true : alltrue([for _, r in var.routes : contains(["http_proxy", "lambda"], r.integration.type)])
-    error_message = "Every route's integration.type must be \"http_proxy\" or \"lambda\"."
+    condition     = var.routes == null ? true : alltrue([for _, r in var.routes : contains(["http_proxy", "lambda", "vpc_link"], r.integration.type)])
+    error_message = "Every route's integration.type must be \"http_proxy\", \"lambda\" or \"vpc_link\"."
   }
 
   validation {
     condition = var.routes == null ? true : alltrue([for _, r in var.routes : (
-      r.integration.type == "http_proxy" ? can(regex("^https?://[^ ]+$", r.integration.uri)) : can(regex("^arn:aws[a-z-]*:lambda:[a-z0-9-]+:[0-9]{12}:function:[A-Za-z0-9_-]+(:[A-Za-z0-9_$-]+)?$", r.integration.uri))
+      r.integration.type == "http_proxy" ? can(regex("^https?://[^ ]+$", r.integration.uri)) : (
+        r.integration.type == "vpc_link" ? (
+          can(regex("^https?://[^ ]+$", r.integration.uri)) ||
+          can(regex("^arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:[0-9]{12}:listener/(app|net)/[^/]+/[0-9a-f]+/[0-9a-f]+$", r.integration.uri)) ||
+          can(regex("^arn:aws[a-z-]*:servicediscovery:[a-z0-9-]+:[0-9]{12}:service/srv-[a-z0-9]+$", r.integration.uri))
+        ) : can(regex("^arn:aws[a-z-]*:lambda:[a-z0-9-]+:[0-9]{12}:function:[A-Za-z0-9_-]+(:[A-Za-z0-9_$-]+)?$", r.integration.uri))
+      )
     )])
-    error_message = "integration.uri must be an http(s) URL for http_proxy and a Lambda function ARN (arn:aws:lambda:<region>:<account>:function:<name>) for lambda."
+    error_message = "integration.uri must be an http(s) URL for http_proxy, a Lambda function ARN (arn:aws:lambda:<region>:<account>:function:<name>) for lambda, and for vpc_link an ALB/NLB listener ARN (arn:aws:elasticloadbalancing:<region>:<account>:listener/app|net/...) or a Cloud Map service ARN (arn:aws:servicediscovery:<region>:<account>:service/srv-...) on an HTTP API, an http(s) URL to the NLB on a REST API."
+  }
+
+  validation {
+    condition     = var.routes == null ? true : alltrue([for _, r in var.routes : (r.integration.type == "vpc_link") == (r.integration.vpc_link != null)])
+    error_message = "integration.vpc_link is the key of a vpc_links entry: a route with integration.type = \"vpc_link\" needs it, other types take none. Routes at fault: ${var.routes == null ? "" : join(", ", [for k, r in var.routes : k if(r.integration.type == "vpc_link") != (r.integration.vpc_link != null)])}."
+  }
+
+  validation {
+    condition     = var.routes == null ? true : alltrue([for _, r in var.routes : r.integration.server_name_to_verify == null || r.integration.type == "vpc_link"])
+    error_message = "integration.server_name_to_verify (the TLS server name checked on a private backend's certificate) applies to integration.type = \"vpc_link\" only."
   }
 
   validation {
@@ -93,6 +115,53 @@ variable "routes" {
   validation {
     condition     = var.routes == null ? true : length([for _, r in var.routes : r if !r.public]) > 0
     error_message = "At least one route must be protected (public = false): a gateway of public routes only needs no authorizer."
+  }
+}
+
+variable "vpc_links" {
+  description = <<-EOT
+    VPC links to private backends, keyed by the name routes use in `integration.vpc_link`. Each
+    is either an existing link, `id`, or one the API module creates (named "<name>-<key>", tagged):
+    for an HTTP API `subnet_ids` (its ENIs' subnets) and `security_group_ids` (default none),
+    for a REST API `target_arns`, the ARNs of the network load balancers it reaches.
+  EOT
+  type = map(object({
+    id                 = optional(string)
+    subnet_ids         = optional(list(string))
+    security_group_ids = optional(list(string), [])
+    target_arns        = optional(list(string))
+  }))
+  default  = {}
+  nullable = false
+
+  validation {
+    condition     = alltrue([for k, _ in var.vpc_links : can(regex("^[A-Za-z0-9_-]{1,64}$", k))])
+    error_message = "vpc_links keys must be 1-64 letters, digits, '_' or '-' (they are part of the link's name)."
+  }
+
+  validation {
+    condition     = alltrue([for _, l in var.vpc_links : (l.id != null) != (l.subnet_ids != null || l.target_arns != null)])
+    error_message = "Each vpc_links entry is either an existing link (id) or one to create (subnet_ids for an HTTP API, target_arns for a REST API), not both. Entries at fault: ${join(", ", [for k, l in var.vpc_links : k if(l.id != null) == (l.subnet_ids != null || l.target_arns != null)])}."
+  }
+
+  validation {
+    condition     = alltrue([for _, l in var.vpc_links : l.id == null || can(regex("^[a-z0-9]{1,32}$", coalesce(l.id, "x")))])
+    error_message = "vpc_links[*].id must be a VPC link id (lower-case letters and digits, e.g. \"a1b2c3\")."
+  }
+
+  validation {
+    condition     = alltrue([for _, l in var.vpc_links : l.subnet_ids == null || (length(coalesce(l.subnet_ids, [])) > 0 && alltrue([for s in coalesce(l.subnet_ids, []) : can(regex("^subnet-[0-9a-f]{8,17}$", s))]))])
+    error_message = "vpc_links[*].subnet_ids must list one or more subnet ids (subnet-...), ideally one per AZ of the backend."
+  }
+
+  validation {
+    condition     = alltrue([for _, l in var.vpc_links : alltrue([for g in l.security_group_ids : can(regex("^sg-[0-9a-f]{8,17}$", g))])])
+    error_message = "vpc_links[*].security_group_ids must be security group ids (sg-...)."
+  }
+
+  validation {
+    condition     = alltrue([for _, l in var.vpc_links : l.target_arns == null || (length(coalesce(l.target_arns, [])) > 0 && alltrue([for a in coalesce(l.target_arns, []) : can(regex("^arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:[0-9]{12}:loadbalancer/net/[^/]+/[0-9a-f]+$", a))]))])
+    error_message = "vpc_links[*].target_arns must list network load balancer ARNs (arn:aws:elasticloadbalancing:<region>:<account>:loadbalancer/net/<name>/<id>): a REST API VPC link reaches NLBs only; put an ALB behind an NLB, or use an HTTP API, whose links reach ALB listeners."
   }
 }
 
