@@ -166,7 +166,11 @@ module "rest_api" {
   rest_account_logging = var.rest_account_logging
   waf_web_acl_arn      = var.waf_web_acl_arn
   iam                  = var.iam
-  tags                 = local.tags
+
+  endpoint_type              = var.endpoint_type
+  vpc_endpoint_ids           = var.vpc_endpoint_ids
+  resource_policy_statements = var.resource_policy_statements
+  tags                       = local.tags
 }
 
 module "custom_domain" {

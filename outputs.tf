@@ -13,11 +13,24 @@ output "custom_domain" {
     certificate_arn      = module.custom_domain[0].certificate_arn
     alias_record_fqdns   = module.custom_domain[0].alias_record_fqdns
   }
+
+  # modules/custom-domain creates REGIONAL domain names, which cannot map a PRIVATE API
+  # (that needs a private custom domain name, aws_api_gateway_domain_name with PRIVATE).
+  precondition {
+    condition     = var.custom_domain == null || var.endpoint_type != "PRIVATE"
+    error_message = "custom_domain cannot serve endpoint_type = \"PRIVATE\": the module's regional domain names do not map private APIs. Remove custom_domain (clients use the invoke URL through the VPC endpoint) or use endpoint_type = \"REGIONAL\"."
+  }
 }
 
 output "api_gateway_id" {
   description = "Id of the API Gateway API (HTTP or REST)."
   value       = local.api.api_id
+
+  # Here rather than in the variables: a variable's rule cannot read api_type before Terraform 1.9.
+  precondition {
+    condition     = var.api_type == "rest" || (var.endpoint_type == "REGIONAL" && length(var.vpc_endpoint_ids) == 0 && length(var.resource_policy_statements) == 0)
+    error_message = "endpoint_type other than \"REGIONAL\", vpc_endpoint_ids and resource_policy_statements need api_type = \"rest\": API Gateway HTTP APIs are regional only and cannot be private."
+  }
 }
 
 output "api_execution_arn" {

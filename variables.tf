@@ -96,6 +96,27 @@ variable "waf_web_acl_arn" {
   default     = null
 }
 
+variable "endpoint_type" {
+  description = "REST only: endpoint type of the REST API, REGIONAL (default), EDGE or PRIVATE (reachable only through the interface VPC endpoints for execute-api in `vpc_endpoint_ids`). An HTTP API is always regional: any other value is refused with `api_type = \"http\"`. PRIVATE cannot have a `custom_domain` (the module's regional domain names do not serve private APIs). Rules: `endpoint_type` in modules/rest-api/README.md."
+  type        = string
+  default     = "REGIONAL"
+  nullable    = false
+}
+
+variable "vpc_endpoint_ids" {
+  description = "REST with `endpoint_type = \"PRIVATE\"` only, and required there: ids (vpce-...) of the interface VPC endpoints for execute-api that may invoke the API; the resource policy allows execute-api:Invoke only through them. Rules: `vpc_endpoint_ids` in modules/rest-api/README.md."
+  type        = list(string)
+  default     = []
+  nullable    = false
+}
+
+variable "resource_policy_statements" {
+  description = "REST with `endpoint_type = \"PRIVATE\"` only: extra IAM statements appended to the API's resource policy (e.g. a Deny for some methods); the Deny outside the VPC endpoints still applies. Rules: `resource_policy_statements` in modules/rest-api/README.md."
+  type        = any
+  default     = []
+  nullable    = false
+}
+
 variable "tags" {
   description = "Tags applied to every resource the module creates (e.g. team and cost centre for cost allocation); keys must not start with \"aws:\"."
   type        = map(string)

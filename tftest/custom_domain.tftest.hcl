@@ -384,3 +384,21 @@ run "root_rest_with_a_given_certificate" {
     error_message = "A REST gateway maps the given certificate's domain under its base path; without the zone, no alias records."
   }
 }
+
+run "root_private_rest_with_a_custom_domain_is_refused" {
+  command = plan
+
+  variables {
+    api_id               = "orders"
+    api_type             = "rest"
+    rest_account_logging = "existing"
+    endpoint_type        = "PRIVATE"
+    vpc_endpoint_ids     = ["vpce-0123456789abcdef0"]
+    custom_domain = {
+      domain_name     = "api.example.com"
+      certificate_arn = "arn:aws:acm:eu-west-1:123456789012:certificate/11111111-2222-3333-4444-555555555555"
+    }
+  }
+
+  expect_failures = [output.custom_domain]
+}

@@ -227,3 +227,103 @@ run "waf_web_acl_must_be_an_arn" {
 
   expect_failures = [var.waf_web_acl_arn]
 }
+
+# PRIVATE endpoint: the API is attached to the listed VPC endpoints and gets a resource
+# policy that allows execute-api:Invoke only through them; the deployment waits for it.
+run "private_endpoint_with_vpce_policy" {
+  command = plan
+
+  module {
+    source = "./modules/rest-api"
+  }
+
+  variables {
+    endpoint_type    = "PRIVATE"
+    vpc_endpoint_ids = ["vpce-0123456789abcdef0"]
+    resource_policy_statements = [
+      { Sid = "DenyDelete", Effect = "Deny", Principal = "*", Action = "execute-api:Invoke", Resource = "arn:aws:execute-api:eu-west-1:123456789012:r1s2t3/*/DELETE/*" },
+    ]
+  }
+
+  assert {
+    condition     = aws_api_gateway_rest_api.this.endpoint_configuration[0].types == tolist(["PRIVATE"]) && toset(aws_api_gateway_rest_api.this.endpoint_configuration[0].vpc_endpoint_ids) == toset(["vpce-0123456789abcdef0"])
+    error_message = "A PRIVATE API must be attached to the given VPC endpoints."
+  }
+
+  assert {
+    condition     = length(aws_api_gateway_rest_api_policy.this) == 1
+    error_message = "A PRIVATE API needs a resource policy."
+  }
+
+  assert {
+    condition = (
+      jsondecode(aws_api_gateway_rest_api_policy.this[0].policy).Statement[1].Effect == "Deny" &&
+      jsondecode(aws_api_gateway_rest_api_policy.this[0].policy).Statement[1].Condition.StringNotEquals["aws:SourceVpce"] == ["vpce-0123456789abcdef0"] &&
+      jsondecode(aws_api_gateway_rest_api_policy.this[0].policy).Statement[0].Resource == "arn:aws:execute-api:eu-west-1:123456789012:r1s2t3/*" &&
+      jsondecode(aws_api_gateway_rest_api_policy.this[0].policy).Statement[2].Sid == "DenyDelete"
+    )
+    error_message = "The resource policy must deny execute-api:Invoke outside the VPC endpoints and append the extra statements."
+  }
+}
+
+run "regional_endpoint_has_no_resource_policy" {
+  command = plan
+
+  module {
+    source = "./modules/rest-api"
+  }
+
+  assert {
+    condition     = length(aws_api_gateway_rest_api_policy.this) == 0
+    error_message = "A REGIONAL API gets no resource policy from the module."
+  }
+}
+
+run "private_endpoint_without_vpce_is_refused" {
+  command = plan
+
+  module {
+    source = "./modules/rest-api"
+  }
+
+  variables {
+    endpoint_type = "PRIVATE"
+  }
+
+  expect_failures = [
+    aws_api_gateway_rest_api.this,
+  ]
+}
+
+run "vpce_ids_with_regional_endpoint_are_refused" {
+  command = plan
+
+  module {
+    source = "./modules/rest-api"
+  }
+
+  variables {
+    vpc_endpoint_ids = ["vpce-0123456789abcdef0"]
+  }
+
+  expect_failures = [
+    aws_api_gateway_rest_api.this,
+  ]
+}
+
+run "vpce_ids_must_be_endpoint_ids" {
+  command = plan
+
+  module {
+    source = "./modules/rest-api"
+  }
+
+  variables {
+    endpoint_type    = "PRIVATE"
+    vpc_endpoint_ids = ["vpc-0123456789abcdef0"]
+  }
+
+  expect_failures = [
+    var.vpc_endpoint_ids,
+  ]
+}

@@ -1,5 +1,6 @@
-# The root module's own input rules (api_type, bootstrap_brokers or lookup_brokers, WAF only
-# with a REST API) and the VPC links reaching the API module and the root output. Every
+# The root module's own input rules (api_type, bootstrap_brokers or lookup_brokers, WAF and
+# endpoint types other than REGIONAL only with a REST API) and the VPC links reaching the API
+# module and the root output. Every
 # other input is checked by the submodule that takes it (tftest/submodule_inputs.tftest.hcl)
 # or by modules/shared-inputs (tftest/shared_inputs.tftest.hcl): the root passes it on.
 # Plans only, against a mocked AWS provider.
@@ -86,6 +87,38 @@ run "waf_web_acl_needs_a_rest_api" {
   }
 
   expect_failures = [output.stage_arn]
+}
+
+run "private_endpoint_needs_a_rest_api" {
+  command = plan
+
+  variables {
+    endpoint_type    = "PRIVATE"
+    vpc_endpoint_ids = ["vpce-0123456789abcdef0"]
+  }
+
+  expect_failures = [output.api_gateway_id]
+}
+
+run "edge_endpoint_needs_a_rest_api" {
+  command = plan
+
+  variables {
+    endpoint_type = "EDGE"
+  }
+
+  expect_failures = [output.api_gateway_id]
+}
+
+run "private_rest_api_plans" {
+  command = plan
+
+  variables {
+    api_type             = "rest"
+    rest_account_logging = "existing"
+    endpoint_type        = "PRIVATE"
+    vpc_endpoint_ids     = ["vpce-0123456789abcdef0"]
+  }
 }
 
 run "waf_web_acl_with_a_rest_api_plans" {

@@ -224,7 +224,7 @@ run "http_api_cors_max_age_in_range" {
   ]
 }
 
-run "rest_api_endpoint_type_must_be_regional_or_edge" {
+run "rest_api_endpoint_type_must_be_regional_edge_or_private" {
   command = plan
 
   module {
@@ -242,7 +242,7 @@ run "rest_api_endpoint_type_must_be_regional_or_edge" {
         integration = { type = "http_proxy", uri = "https://orders.internal.example.com/orders" }
       }
     }
-    endpoint_type = "PRIVATE"
+    endpoint_type = "INTERNAL"
   }
 
   expect_failures = [

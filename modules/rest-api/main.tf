@@ -84,6 +84,27 @@ locals {
     { for k, l in local.vpc_links : k => l.id if l.id != null },
     { for k, l in aws_api_gateway_vpc_link.this : k => l.id },
   )
+  is_private = var.endpoint_type == "PRIVATE"
+  resource_policy = local.is_private ? jsonencode({
+    Version = "2012-10-17"
+    Statement = concat([
+      {
+        Sid       = "AllowInvoke"
+        Effect    = "Allow"
+        Principal = "*"
+        Action    = "execute-api:Invoke"
+        Resource  = "${aws_api_gateway_rest_api.this.execution_arn}/*"
+      },
+      {
+        Sid       = "DenyOutsideVpcEndpoints"
+        Effect    = "Deny"
+        Principal = "*"
+        Action    = "execute-api:Invoke"
+        Resource  = "${aws_api_gateway_rest_api.this.execution_arn}/*"
+        Condition = { StringNotEquals = { "aws:SourceVpce" = var.vpc_endpoint_ids } }
+      },
+    ], var.resource_policy_statements)
+  }) : null
 
   lambda_functions = toset([for r in local.routes : r.integration.uri if r.integration.type == "lambda"])
 
@@ -109,12 +130,35 @@ resource "aws_api_gateway_rest_api" "this" {
   disable_execute_api_endpoint = var.disable_execute_api_endpoint
 
   endpoint_configuration {
-    types = [var.endpoint_type]
+    types            = [var.endpoint_type]
+    vpc_endpoint_ids = local.is_private ? var.vpc_endpoint_ids : null
   }
 
   lifecycle {
     create_before_destroy = true
+
+    precondition {
+      condition     = !local.is_private || length(var.vpc_endpoint_ids) > 0
+      error_message = "endpoint_type = \"PRIVATE\" needs vpc_endpoint_ids: list the ids (vpce-...) of the interface VPC endpoints for execute-api that may invoke the API, or use endpoint_type = \"REGIONAL\"."
+    }
+    precondition {
+      condition     = local.is_private || length(var.vpc_endpoint_ids) == 0
+      error_message = "vpc_endpoint_ids only applies to endpoint_type = \"PRIVATE\": remove it, or set endpoint_type = \"PRIVATE\"."
+    }
+    precondition {
+      condition     = local.is_private || length(var.resource_policy_statements) == 0
+      error_message = "resource_policy_statements only applies to endpoint_type = \"PRIVATE\"."
+    }
   }
+}
+
+# A PRIVATE API answers nothing without a resource policy: allow execute-api:Invoke, and
+# deny it unless the request came through one of the listed VPC endpoints.
+resource "aws_api_gateway_rest_api_policy" "this" {
+  count = local.is_private ? 1 : 0
+
+  rest_api_id = aws_api_gateway_rest_api.this.id
+  policy      = local.resource_policy
 }
 
 resource "aws_api_gateway_resource" "d1" {
@@ -267,6 +311,10 @@ resource "aws_api_gateway_deployment" "this" {
       # gateway responses take effect with the next deployment only
       local.gateway_responses,
       local.gateway_response_templates,
+      # a resource policy takes effect with the next deployment only
+      var.endpoint_type,
+      var.vpc_endpoint_ids,
+      local.resource_policy,
     ]))
   }
 
@@ -274,7 +322,7 @@ resource "aws_api_gateway_deployment" "this" {
     create_before_destroy = true
   }
 
-  depends_on = [aws_api_gateway_method.this, aws_api_gateway_integration.this, aws_api_gateway_gateway_response.this]
+  depends_on = [aws_api_gateway_method.this, aws_api_gateway_integration.this, aws_api_gateway_gateway_response.this, aws_api_gateway_rest_api_policy.this]
 }
 
 resource "aws_cloudwatch_log_group" "access" {

@@ -67,14 +67,33 @@ variable "throttling" {
 }
 
 variable "endpoint_type" {
-  description = "Endpoint type of the REST API: REGIONAL or EDGE (PRIVATE needs VPC endpoints the module does not manage)."
+  description = "Endpoint type of the REST API: REGIONAL, EDGE or PRIVATE (reachable only through the interface VPC endpoints for execute-api listed in `vpc_endpoint_ids`, which the module does not create)."
   type        = string
   default     = "REGIONAL"
 
   validation {
-    condition     = contains(["REGIONAL", "EDGE"], var.endpoint_type)
-    error_message = "endpoint_type must be \"REGIONAL\" or \"EDGE\"."
+    condition     = contains(["REGIONAL", "EDGE", "PRIVATE"], var.endpoint_type)
+    error_message = "endpoint_type must be \"REGIONAL\", \"EDGE\" or \"PRIVATE\"."
   }
+}
+
+variable "vpc_endpoint_ids" {
+  description = "PRIVATE only (required there): ids (vpce-...) of the interface VPC endpoints for execute-api that may invoke the API. The module attaches them to the API and a resource policy that allows execute-api:Invoke only through them (aws:SourceVpce). Empty with REGIONAL or EDGE."
+  type        = list(string)
+  default     = []
+  nullable    = false
+
+  validation {
+    condition     = alltrue([for id in var.vpc_endpoint_ids : can(regex("^vpce-[0-9a-f]{8,17}$", id))])
+    error_message = "vpc_endpoint_ids must be VPC endpoint ids (vpce- followed by 8 to 17 hex digits)."
+  }
+}
+
+variable "resource_policy_statements" {
+  description = "PRIVATE only: extra IAM statements (JSON-encodable objects with Effect, Principal, Action, Resource, optional Condition) appended to the module's resource policy, e.g. a Deny for one source VPC. They cannot widen access beyond the VPC endpoints: the module's Deny on any other aws:SourceVpce still applies."
+  type        = any
+  default     = []
+  nullable    = false
 }
 
 variable "rest_account_logging" {
