@@ -47,8 +47,11 @@ echo "## under the Lambda emulator (aws-lambda-rie): cold start and one instance
 bash scripts/bench/rie.sh
 
 echo
-echo "## fleet propagation: 50 instances (aws-lambda-rie + bootstrap each) on one broker, scripts/bench/fleet.sh"
-bash scripts/bench/fleet.sh
+echo "## fleet propagation: ${FLEET_INSTANCES:-200} instances (aws-lambda-rie + bootstrap each) on 3 KRaft nodes with racks, status reporting on, scripts/bench/fleet.sh"
+# The convergence plot of docs/fleet-convergence.png comes from this run.
+FLEET_CLUSTER=3 FLEET_STATUS=1 FLEET_INSTANCES="${FLEET_INSTANCES:-200}" FLEET_ROUNDS="${FLEET_ROUNDS:-10}" \
+  FLEET_POLL="${FLEET_POLL:-100ms}" FLEET_PNG=docs/fleet-convergence.png KAFKA_READY_TIMEOUT="${KAFKA_READY_TIMEOUT:-180}" \
+  bash scripts/bench/fleet.sh
 
 echo
 echo "## Open Policy Agent side by side (the same token and rules), scripts/bench/opa.sh"
