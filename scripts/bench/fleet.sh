@@ -14,6 +14,8 @@
 #   FLEET_STATUS=1: the instances report to a status topic of their own (AUTHZ_STATUS_TOPIC,
 #     one gateway name) and each round publishes with `authz publish --wait`, so a round
 #     also measures publish start -> every environment reported the revision applied.
+#   FLEET_STARTUP_TIMEOUT (120s), FLEET_ROUND_TIMEOUT (30s), FLEET_WAIT_TIMEOUT (20s, --wait's
+#     bound; a round whose --wait times out is counted and keeps the bound as its figure).
 #   FLEET_PNG=PATH: draw the convergence (share of instances enforcing against time since
 #     publish start, with the --wait returns) into PATH (riebench plot).
 # Also counts the bootstrap processes' connections per broker (ss) after start-up and after
@@ -37,6 +39,8 @@ fi
 instances="${FLEET_INSTANCES:-50}"
 rounds="${FLEET_ROUNDS:-20}"
 poll="${FLEET_POLL:-50ms}"
+startup="${FLEET_STARTUP_TIMEOUT:-120s}"
+round_timeout="${FLEET_ROUND_TIMEOUT:-30s}"
 topic="gateway-policy.bench-fleet-$(date +%s)"
 fx="$out/fixtures"
 
@@ -76,7 +80,7 @@ status_env=()
 if [ "$status" = 1 ]; then
   stopic="gateway-status.bench-fleet-$(date +%s)"
   "$release/authz" fleet --brokers "$brokers" --status-topic "$stopic" --create-topic --replication-factor "$rf" >/dev/null || true
-  status_args=(-status-topic "$stopic")
+  status_args=(-status-topic "$stopic" -wait-timeout "${FLEET_WAIT_TIMEOUT:-20s}")
   status_env=(AUTHZ_STATUS_TOPIC="$stopic" AUTHZ_GATEWAY_NAME=bench-fleet AUTHZ_ACCOUNT_ID=123456789012 AWS_REGION=eu-west-1)
 fi
 # Memory in use and load every 5 s; the peak and the highest 1-minute load are printed at the end.
@@ -89,7 +93,7 @@ echo "before: $(load_now), $(free -m | awk '/^Mem:/ {print $3}') MiB in use"
 env "${status_env[@]}" AUTHZ_API_ID=orders AUTHZ_POLICY_FILE="$fx/fleet-active.json" AUTHZ_LOG_LEVEL=error \
 AUTHZ_KAFKA_BROKERS="$brokers" AUTHZ_KAFKA_TOPIC="$topic" AUTHZ_KAFKA_AUTH=plaintext \
   "$rb" fleet -brokers "$brokers" -topic "$topic" -instances "$instances" -rounds "$rounds" -poll "$poll" \
-    -event "$fx/fleet-event.json" -suspended "$fx/fleet-suspended.json" -active "$fx/fleet-active.json" \
+    -startup-timeout "$startup" -timeout "$round_timeout" -event "$fx/fleet-event.json" -suspended "$fx/fleet-suspended.json" -active "$fx/fleet-active.json" \
     "${status_args[@]}" >"$out/fleet.json"
 # The summary (the per-round, per-instance times stay in the file, for the plot).
 python3 -c 'import json, sys; r = json.load(open(sys.argv[1])); print(json.dumps({k: v for k, v in r.items() if not k.startswith("per_round")}))' "$out/fleet.json"

@@ -38,6 +38,16 @@ func AxisMaxMs(values ...[]float64) float64 {
 	return math.Ceil(m/500) * 500
 }
 
+// TickMs is the spacing of the x axis' ticks: at most about ten labels.
+func TickMs(xmax float64) float64 {
+	for _, t := range []float64{500, 1000, 2000, 5000, 10000} {
+		if xmax/t <= 10 {
+			return t
+		}
+	}
+	return 30000
+}
+
 // ConvergencePlot draws the fleet's convergence: per round (faint blue) and over all rounds
 // (bold blue) the share of instances enforcing against the time since publish start; each
 // round's `authz publish --wait` return (orange, vertical); the targets at 1 s and 2 s
@@ -61,7 +71,7 @@ func ConvergencePlot(w io.Writer, perRound [][]float64, waits []float64) error {
 		hline(img, left, W-right, py(s), grid)
 		text(img, left-8-textWidth(label(s*100, "%")), py(s)-5, label(s*100, "%"), ink)
 	}
-	for ms := 0.0; ms <= xmax+1; ms += 500 {
+	for ms := 0.0; ms <= xmax+1; ms += TickMs(xmax) {
 		vline(img, px(ms), top, H-bottom, grid)
 		text(img, px(ms)-textWidth(label(ms/1000, "s"))/2, H-bottom+10, label(ms/1000, "s"), ink)
 	}

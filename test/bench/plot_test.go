@@ -52,3 +52,11 @@ func TestConvergencePlotIsAPNG(t *testing.T) {
 		t.Errorf("size %v", b)
 	}
 }
+
+func TestTickMs(t *testing.T) {
+	for _, c := range []struct{ xmax, want float64 }{{2000, 500}, {5000, 500}, {9000, 1000}, {18500, 2000}, {60000, 10000}} {
+		if got := TickMs(c.xmax); got != c.want {
+			t.Errorf("TickMs(%v) = %v, want %v", c.xmax, got, c.want)
+		}
+	}
+}

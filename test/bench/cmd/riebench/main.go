@@ -88,6 +88,7 @@ func run(cmd string, args []string) (any, error) {
 		fs.DurationVar(&cfg.Poll, "poll", 20*time.Millisecond, "interval between two invocations of one instance while polling")
 		fs.DurationVar(&cfg.Gap, "gap", time.Second, "idle time between rounds")
 		fs.DurationVar(&cfg.Timeout, "timeout", 30*time.Second, "bound on one round")
+		fs.DurationVar(&cfg.StartupTimeout, "startup-timeout", 120*time.Second, "bound on the start-up (every instance at the topic's newest revision)")
 		fs.StringVar(&cfg.StatusTopic, "status-topic", "", "publish with `authz publish --wait` on this status topic (the instances' AUTHZ_STATUS_TOPIC)")
 		fs.DurationVar(&cfg.WaitTimeout, "wait-timeout", 20*time.Second, "authz publish --wait's bound")
 		_ = fs.Parse(args)
