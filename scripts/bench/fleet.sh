@@ -8,15 +8,39 @@
 #
 #   bash scripts/bench/fleet.sh      (env: FLEET_KAFKA=127.0.0.1:29092, FLEET_INSTANCES=50,
 #                                     FLEET_ROUNDS=20, FLEET_POLL=50ms)
-# Starts the broker on FLEET_KAFKA if it is not running and stops it again at the end. The
+#   FLEET_CLUSTER=3: a cluster of 3 KRaft nodes with racks (scripts/kafka.sh cluster up 3,
+#     nodes on FLEET_KAFKA's port, +2, +4) and the recommended layout (docs/capacity.md):
+#     policy and status topics with replication 3.
+#   FLEET_STATUS=1: the instances report to a status topic of their own (AUTHZ_STATUS_TOPIC,
+#     one gateway name) and each round publishes with `authz publish --wait`, so a round
+#     also measures publish start -> every environment reported the revision applied.
+#   FLEET_STARTUP_TIMEOUT (120s), FLEET_ROUND_TIMEOUT (30s), FLEET_WAIT_TIMEOUT (20s, --wait's
+#     bound; a round whose --wait times out is counted and keeps the bound as its figure).
+#   FLEET_PNG=PATH: draw the convergence (share of instances enforcing against time since
+#     publish start, with the --wait returns) into PATH (riebench plot).
+# Also counts the bootstrap processes' connections per broker (ss) after start-up and after
+# the rounds, and samples memory and load every 5 s while it runs.
+# Starts the broker(s) on FLEET_KAFKA if not running and stops them again at the end. The
 # emulators listen on free loopback ports.
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 
-brokers="${FLEET_KAFKA:-127.0.0.1:29092}"
+kafka="${FLEET_KAFKA:-127.0.0.1:29092}"
+nodes="${FLEET_CLUSTER:-1}"
+status="${FLEET_STATUS:-0}"
+brokers="$kafka"
+rf=1
+kcmd=""
+if [ "$nodes" -gt 1 ]; then
+  kcmd="cluster"
+  rf=3
+  [ "$nodes" -ge 3 ] || rf="$nodes"
+fi
 instances="${FLEET_INSTANCES:-50}"
 rounds="${FLEET_ROUNDS:-20}"
 poll="${FLEET_POLL:-50ms}"
+startup="${FLEET_STARTUP_TIMEOUT:-120s}"
+round_timeout="${FLEET_ROUND_TIMEOUT:-30s}"
 topic="gateway-policy.bench-fleet-$(date +%s)"
 fx="$out/fixtures"
 
@@ -24,31 +48,57 @@ rb="$(riebench_bin)"
 fixtures e2e "$fx"
 
 kafka_started=0
+sampler=""
 cleanup() {
+  [ -z "$sampler" ] || kill "$sampler" 2>/dev/null || true
   if [ "$kafka_started" = 1 ]; then
-    KAFKA_BOOTSTRAP="$brokers" bash scripts/kafka.sh down >/dev/null 2>&1 || true
+    # shellcheck disable=SC2086
+    KAFKA_BOOTSTRAP="$kafka" bash scripts/kafka.sh $kcmd down >/dev/null 2>&1 || true
   fi
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-if ! KAFKA_BOOTSTRAP="$brokers" bash scripts/kafka.sh status >/dev/null 2>&1; then
+# shellcheck disable=SC2086
+if ! KAFKA_BOOTSTRAP="$kafka" bash scripts/kafka.sh $kcmd status >/dev/null 2>&1; then
   kafka_started=1
 fi
-KAFKA_BOOTSTRAP="$brokers" bash scripts/kafka.sh up >/dev/null
+if [ "$nodes" -gt 1 ]; then
+  brokers="$(KAFKA_BOOTSTRAP="$kafka" bash scripts/kafka.sh cluster up "$nodes" | tail -n 1)"
+else
+  KAFKA_BOOTSTRAP="$kafka" bash scripts/kafka.sh up >/dev/null
+fi
 
-"$release/authz" topic create --brokers "$brokers" --topic "$topic" --replication-factor 1 >/dev/null
+"$release/authz" topic create --brokers "$brokers" --topic "$topic" --replication-factor "$rf" >/dev/null
 # The broker stamps each record when it appends it (this bench topic only), so "after the
 # record's timestamp" below is measured from the broker's append, not from the producer's
 # send (which the producer may queue while it sets up its idempotent session).
-KAFKA_BOOTSTRAP="$brokers" bash scripts/kafka.sh tool org.apache.kafka.tools.ConfigCommand --bootstrap-server "$brokers" \
+KAFKA_BOOTSTRAP="$kafka" bash scripts/kafka.sh tool org.apache.kafka.tools.ConfigCommand --bootstrap-server "$brokers" \
   --entity-type topics --entity-name "$topic" --alter --add-config message.timestamp.type=LogAppendTime >/dev/null
 "$release/authz" publish --brokers "$brokers" --topic "$topic" "$fx/fleet-active.json" >/dev/null
+status_args=()
+status_env=()
+if [ "$status" = 1 ]; then
+  stopic="gateway-status.bench-fleet-$(date +%s)"
+  "$release/authz" fleet --brokers "$brokers" --status-topic "$stopic" --create-topic --replication-factor "$rf" >/dev/null || true
+  status_args=(-status-topic "$stopic" -wait-timeout "${FLEET_WAIT_TIMEOUT:-20s}")
+  status_env=(AUTHZ_STATUS_TOPIC="$stopic" AUTHZ_GATEWAY_NAME=bench-fleet AUTHZ_ACCOUNT_ID=123456789012 AWS_REGION=eu-west-1)
+fi
+# Memory in use and load every 5 s; the peak and the highest 1-minute load are printed at the end.
+( while sleep 5; do echo "$(free -m | awk '/^Mem:/ {print $3}') $(cut -d' ' -f1 /proc/loadavg)"; done ) >"$out/fleet-load.txt" &
+sampler=$!
 # Round 1 starts once every instance decides at the topic's newest revision (riebench reads
 # it), so no round measures an instance's first connection to the broker.
-echo "\$ riebench fleet -instances $instances -rounds $rounds -poll $poll (each: aws-lambda-rie + bootstrap, AUTHZ_KAFKA_TOPIC=$topic on $brokers, default AUTHZ_MAX_STALENESS_MS/AUTHZ_SYNC_BUDGET_MS)"
-echo "before: $(load_now)"
-AUTHZ_API_ID=orders AUTHZ_POLICY_FILE="$fx/fleet-active.json" AUTHZ_LOG_LEVEL=error \
+echo "\$ riebench fleet -instances $instances -rounds $rounds -poll $poll ${status_args[*]} (each: aws-lambda-rie + bootstrap, AUTHZ_KAFKA_TOPIC=$topic on $brokers, replication $rf, default AUTHZ_MAX_STALENESS_MS/AUTHZ_SYNC_BUDGET_MS)"
+echo "before: $(load_now), $(free -m | awk '/^Mem:/ {print $3}') MiB in use"
+env "${status_env[@]}" AUTHZ_API_ID=orders AUTHZ_POLICY_FILE="$fx/fleet-active.json" AUTHZ_LOG_LEVEL=error \
 AUTHZ_KAFKA_BROKERS="$brokers" AUTHZ_KAFKA_TOPIC="$topic" AUTHZ_KAFKA_AUTH=plaintext \
   "$rb" fleet -brokers "$brokers" -topic "$topic" -instances "$instances" -rounds "$rounds" -poll "$poll" \
-    -event "$fx/fleet-event.json" -suspended "$fx/fleet-suspended.json" -active "$fx/fleet-active.json"
+    -startup-timeout "$startup" -timeout "$round_timeout" -event "$fx/fleet-event.json" -suspended "$fx/fleet-suspended.json" -active "$fx/fleet-active.json" \
+    "${status_args[@]}" >"$out/fleet.json"
+# The summary (the per-round, per-instance times stay in the file, for the plot).
+python3 -c 'import json, sys; r = json.load(open(sys.argv[1])); print(json.dumps({k: v for k, v in r.items() if not k.startswith("per_round")}))' "$out/fleet.json"
 echo "after:  $(load_now)"
+awk '$1 > m { m = $1 } $2 > l { l = $2 } END { printf "while it ran: peak %d MiB in use, highest 1-minute load %s\n", m, l }' "$out/fleet-load.txt"
+if [ -n "${FLEET_PNG:-}" ]; then
+  "$rb" plot -result "$out/fleet.json" -out "$FLEET_PNG"
+fi

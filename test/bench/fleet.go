@@ -3,6 +3,8 @@ package bench
 import (
 	"fmt"
 	"io"
+	"os/exec"
+	"strings"
 	"sync"
 	"time"
 
@@ -20,7 +22,13 @@ type FleetConfig struct {
 	Poll              time.Duration // between two invocations of one instance while polling
 	Gap               time.Duration // idle time between rounds
 	Timeout           time.Duration // bound on one round
+	StartupTimeout    time.Duration // bound on the start-up (every instance at the newest revision); 120 s when 0
 	Progress          io.Writer     // one line per round
+	// StatusTopic, when set, makes each round publish with `authz publish --wait` on it
+	// (the instances report there: AUTHZ_STATUS_TOPIC), so the publish command's duration
+	// is publish start -> every environment reported the new revision applied.
+	StatusTopic string
+	WaitTimeout time.Duration // --wait's bound
 }
 
 // FleetResult is what Fleet measured.
@@ -37,6 +45,18 @@ type FleetResult struct {
 	InvocationsWhilePolling    int     `json:"invocations_while_polling"`
 	AllFlippedAfterRecordMsP50 float64 `json:"all_flipped_after_record_ms_p50"`
 	AllFlippedAfterRecordMsP99 float64 `json:"all_flipped_after_record_ms_p99"`
+	// With a status topic: publish start -> `authz publish --wait` returned.
+	WaitReturnedMsP50 float64 `json:"wait_returned_ms_p50,omitempty"`
+	WaitReturnedMsP99 float64 `json:"wait_returned_ms_p99,omitempty"`
+	WaitTimeouts      int     `json:"wait_timeouts,omitempty"` // rounds whose --wait timed out (their figure is the bound)
+	// Per round: each instance's time from publish start to its first decision as
+	// published (the convergence curve), and the publish command's duration.
+	PerRoundInstanceMs [][]float64 `json:"per_round_instance_ms"`
+	PerRoundPublishMs  []float64   `json:"per_round_publish_ms"`
+	// Established connections of the bootstrap processes per broker address, counted with
+	// `ss` after start-up and after the last round.
+	ConnectionsAfterStart map[string]int `json:"connections_after_start,omitempty"`
+	ConnectionsAfterRuns  map[string]int `json:"connections_after_rounds,omitempty"`
 }
 
 // Wanted says whether a verdict is the one a phase waits for.
@@ -145,15 +165,21 @@ func Fleet(p harness.Paths, cfg FleetConfig) (FleetResult, error) {
 		}
 		fs = append(fs, f)
 	}
+	startup := cfg.StartupTimeout
+	if startup == 0 {
+		startup = 120 * time.Second
+	}
 	t0 := time.Now()
 	startTimes, _, _, err := pollAll(fs, cfg.Event, func(v harness.Verdict) bool {
 		return v.Allowed && v.Revision >= ready
-	}, t0, cfg.Poll, 120*time.Second)
+	}, t0, cfg.Poll, startup)
 	if err != nil {
 		return res, fmt.Errorf("fleet start-up: %w", err)
 	}
 	fmt.Fprintf(progress, "fleet: %d instances allowing at policy revision >= %d after %.0f ms\n",
 		len(fs), ready, Max(startTimes))
+	res.ConnectionsAfterStart = BrokerConnections(cfg.Brokers, "bootstrap")
+	fmt.Fprintf(progress, "fleet: bootstrap connections per broker after start-up: %v\n", res.ConnectionsAfterStart)
 
 	var allFlip, pubDur, instFlip, fromRecord []float64
 	for r := 0; r < cfg.Rounds; r++ {
@@ -171,11 +197,22 @@ func Fleet(p harness.Paths, cfg FleetConfig) (FleetResult, error) {
 		t0 := time.Now()
 		go func() {
 			defer close(pubDone)
-			_, pubErr = p.Publish(cfg.Brokers, cfg.Topic, doc)
+			if cfg.StatusTopic == "" {
+				_, pubErr = p.Publish(cfg.Brokers, cfg.Topic, doc)
+			} else {
+				_, pubErr = p.AuthzCLI("publish", "--brokers", cfg.Brokers, "--topic", cfg.Topic,
+					"--wait="+cfg.WaitTimeout.String(), "--status-topic", cfg.StatusTopic, doc)
+			}
 			pubElapsed = time.Since(t0)
 		}()
 		times, lastFlip, calls, err := pollAll(fs, cfg.Event, wanted, t0, cfg.Poll, cfg.Timeout)
 		<-pubDone
+		if pubErr != nil && cfg.StatusTopic != "" && strings.Contains(pubErr.Error(), "timed out after") {
+			// --wait gave up: counted, its bound kept as the round's figure (a lower bound).
+			res.WaitTimeouts++
+			fmt.Fprintf(progress, "round %2d: authz publish --wait timed out: %v\n", r+1, pubErr)
+			pubErr = nil
+		}
 		if pubErr != nil {
 			return res, fmt.Errorf("round %d: publish: %w", r+1, pubErr)
 		}
@@ -195,11 +232,15 @@ func Fleet(p harness.Paths, cfg FleetConfig) (FleetResult, error) {
 		allFlip = append(allFlip, Max(s))
 		pubDur = append(pubDur, Ms(pubElapsed))
 		instFlip = append(instFlip, times...)
+		res.PerRoundInstanceMs = append(res.PerRoundInstanceMs, times)
+		res.PerRoundPublishMs = append(res.PerRoundPublishMs, Round2(Ms(pubElapsed)))
 		fromRecord = append(fromRecord, fromRec)
 		res.InvocationsWhilePolling += calls
-		fmt.Fprintf(progress, "round %2d %-10s all %d flipped %7.1f ms after publish start, %6.1f ms after the record's timestamp (first %6.1f; publish command took %6.1f ms; %d invocations)\n",
-			r+1, what, len(fs), Max(s), fromRec, s[0], Ms(pubElapsed), calls)
+		fmt.Fprintf(progress, "round %2d %-10s all %d flipped %7.1f ms after publish start, %6.1f ms after the record's timestamp (first %6.1f; publish command%s took %6.1f ms; %d invocations)\n",
+			r+1, what, len(fs), Max(s), fromRec, s[0], waitNote(cfg.StatusTopic), Ms(pubElapsed), calls)
 	}
+	res.ConnectionsAfterRuns = BrokerConnections(cfg.Brokers, "bootstrap")
+	fmt.Fprintf(progress, "fleet: bootstrap connections per broker after the rounds: %v\n", res.ConnectionsAfterRuns)
 	if cfg.Rounds == 0 {
 		return res, nil
 	}
@@ -210,7 +251,49 @@ func Fleet(p harness.Paths, cfg FleetConfig) (FleetResult, error) {
 	res.PerInstanceMsP50 = Round2(Percentile(f, 50))
 	res.PerInstanceMsP99 = Round2(Percentile(f, 99))
 	res.PublishCommandMsP50 = Round2(Percentile(pd, 50))
+	if cfg.StatusTopic != "" {
+		res.WaitReturnedMsP50 = Round2(Percentile(pd, 50))
+		res.WaitReturnedMsP99 = Round2(Percentile(pd, 99))
+	}
 	res.AllFlippedAfterRecordMsP50 = Round2(Percentile(fr, 50))
 	res.AllFlippedAfterRecordMsP99 = Round2(Percentile(fr, 99))
 	return res, nil
+}
+
+func waitNote(statusTopic string) string {
+	if statusTopic == "" {
+		return ""
+	}
+	return " --wait"
+}
+
+// BrokerConnections counts the established TCP connections of processes named process to
+// each of the brokers (host:port, comma-separated), from `ss -tnpH state established`;
+// nil when ss cannot be run.
+func BrokerConnections(brokers, process string) map[string]int {
+	out, err := exec.Command("ss", "-tnpH", "state", "established").Output()
+	if err != nil {
+		return nil
+	}
+	return CountConnections(string(out), strings.Split(brokers, ","), process)
+}
+
+// CountConnections counts, in `ss -tnpH state established` output, the lines of process
+// whose peer is one of brokers (every broker is a key, zero when none).
+func CountConnections(ssOutput string, brokers []string, process string) map[string]int {
+	counts := make(map[string]int, len(brokers))
+	for _, b := range brokers {
+		counts[b] = 0
+	}
+	marker := "((\"" + process + "\","
+	for _, line := range strings.Split(ssOutput, "\n") {
+		fields := strings.Fields(line)
+		if len(fields) < 5 || !strings.Contains(line, marker) {
+			continue
+		}
+		if _, ok := counts[fields[3]]; ok {
+			counts[fields[3]]++
+		}
+	}
+	return counts
 }

@@ -10,6 +10,8 @@
 //	                [-instances 50] [-rounds 20] [-poll 20ms] [-gap 1s] [-timeout 30s]
 //	    the instances on one broker; each round publishes a change (suspend, then reactivate,
 //	    alternating) and polls every instance until it decides accordingly.
+//	riebench plot   -result FLEET.json -out PNG
+//	    the fleet's convergence (share enforcing against time since publish start) as a PNG.
 //	riebench direct -policy P.json -api-id ID -event EVENT.json [-runs 15]
 //	    bootstrap alone against a minimal Runtime API served here: spawn -> ready -> first decision.
 //	riebench opa    -opa OPA_BENCH.json -criterion CRITERION.txt
@@ -33,7 +35,7 @@ import (
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: riebench cold|load|fleet|direct|opa [flags]")
+		fmt.Fprintln(os.Stderr, "usage: riebench cold|load|fleet|plot|direct|opa [flags]")
 		os.Exit(2)
 	}
 	out, err := run(os.Args[1], os.Args[2:])
@@ -86,6 +88,9 @@ func run(cmd string, args []string) (any, error) {
 		fs.DurationVar(&cfg.Poll, "poll", 20*time.Millisecond, "interval between two invocations of one instance while polling")
 		fs.DurationVar(&cfg.Gap, "gap", time.Second, "idle time between rounds")
 		fs.DurationVar(&cfg.Timeout, "timeout", 30*time.Second, "bound on one round")
+		fs.DurationVar(&cfg.StartupTimeout, "startup-timeout", 120*time.Second, "bound on the start-up (every instance at the topic's newest revision)")
+		fs.StringVar(&cfg.StatusTopic, "status-topic", "", "publish with `authz publish --wait` on this status topic (the instances' AUTHZ_STATUS_TOPIC)")
+		fs.DurationVar(&cfg.WaitTimeout, "wait-timeout", 20*time.Second, "authz publish --wait's bound")
 		_ = fs.Parse(args)
 		if cfg.Brokers == "" || cfg.Topic == "" || cfg.Suspended == "" || cfg.Active == "" {
 			return nil, fmt.Errorf("-brokers, -topic, -suspended and -active are required")
@@ -96,6 +101,40 @@ func run(cmd string, args []string) (any, error) {
 		}
 		cfg.Event = event
 		return bench.Fleet(p, cfg)
+	case "plot":
+		result := fs.String("result", "", "riebench fleet's JSON output")
+		outFile := fs.String("out", "", "the PNG to write")
+		_ = fs.Parse(args)
+		if *result == "" || *outFile == "" {
+			return nil, fmt.Errorf("-result and -out are required")
+		}
+		data, err := os.ReadFile(*result)
+		if err != nil {
+			return nil, err
+		}
+		var r bench.FleetResult
+		if err := json.Unmarshal(data, &r); err != nil {
+			return nil, fmt.Errorf("%s: %w", *result, err)
+		}
+		if len(r.PerRoundInstanceMs) == 0 {
+			return nil, fmt.Errorf("%s: no per-round instance times", *result)
+		}
+		var waits []float64
+		if r.WaitReturnedMsP50 > 0 {
+			waits = r.PerRoundPublishMs
+		}
+		f, err := os.Create(*outFile)
+		if err != nil {
+			return nil, err
+		}
+		if err := bench.ConvergencePlot(f, r.PerRoundInstanceMs, waits); err != nil {
+			_ = f.Close()
+			return nil, err
+		}
+		if err := f.Close(); err != nil {
+			return nil, err
+		}
+		return fmt.Sprintf("wrote %s: %d rounds of %d instances", *outFile, len(r.PerRoundInstanceMs), r.Instances), nil
 	case "direct":
 		policy := fs.String("policy", "", "baked policy (AUTHZ_POLICY_FILE)")
 		apiID := fs.String("api-id", "", "AUTHZ_API_ID")
