@@ -6,13 +6,14 @@
 //! node i listens on its port + 2(i-1)); `KAFKA_SCRIPT` is scripts/kafka.sh, asked for the
 //! leader's pid.
 
+mod common;
 use std::collections::BTreeMap;
 use std::process::Command;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use authorizer::config::{Config, KafkaAuth, LogLevel, StreamConfig};
+use authorizer::config::{Config, LogLevel, StreamConfig};
 use authorizer::policy::{load_policy_value, EntityKind};
 use authorizer::runtime::Authorizer;
 use authorizer::signing::SigningKey;
@@ -53,19 +54,7 @@ fn brokers() -> String {
 }
 
 fn stream_config(topic: &str) -> StreamConfig {
-    StreamConfig {
-        brokers: Some(brokers()),
-        msk_cluster_arn: None,
-        topic: topic.to_string(),
-        auth: KafkaAuth::Plaintext,
-        group_prefix: "gateway-authz-test".into(),
-        username: None,
-        password: None,
-        max_staleness_ms: 1000,
-        sync_budget_ms: 50,
-        tombstone_retention_ms: 86_400_000,
-        checkpoint_max_age_s: 86_400,
-    }
+    common::stream_config(topic, &brokers())
 }
 
 fn token_policy(key: &SigningKey) -> Value {

@@ -5,10 +5,11 @@
 //! Needs a broker: `make integration` starts one and runs these with `--ignored`.
 //! `KAFKA_BOOTSTRAP` names it (default 127.0.0.1:9092).
 
+mod common;
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
-use authorizer::config::{Config, KafkaAuth, LogLevel, StreamConfig};
+use authorizer::config::{Config, LogLevel, StreamConfig};
 use authorizer::policy::load_policy_value;
 use authorizer::runtime::Authorizer;
 use authorizer::signing::SigningKey;
@@ -26,19 +27,7 @@ fn brokers() -> String {
 }
 
 fn stream_config(topic: &str) -> StreamConfig {
-    StreamConfig {
-        brokers: Some(brokers()),
-        msk_cluster_arn: None,
-        topic: topic.to_string(),
-        auth: KafkaAuth::Plaintext,
-        group_prefix: "gateway-authz-test".into(),
-        username: None,
-        password: None,
-        max_staleness_ms: 1000,
-        sync_budget_ms: 50,
-        tombstone_retention_ms: 86_400_000,
-        checkpoint_max_age_s: 86_400,
-    }
+    common::stream_config(topic, &brokers())
 }
 
 fn new_topic(name: &str) -> String {

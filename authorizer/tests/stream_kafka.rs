@@ -5,11 +5,13 @@
 //! `KAFKA_BOOTSTRAP` names it (default 127.0.0.1:9092); `KAFKA_SCRIPT` is the script that
 //! stops and starts it for the outage test.
 
+mod common;
+use common::stream_config;
 use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use authorizer::config::{Config, KafkaAuth, LogLevel, StreamConfig};
+use authorizer::config::{Config, LogLevel, StreamConfig};
 use authorizer::policy::{load_policy_value, EntityKind, PolicyView};
 use authorizer::runtime::Authorizer;
 use authorizer::signing::SigningKey;
@@ -34,22 +36,6 @@ fn now_s() -> i64 {
 
 fn brokers() -> String {
     std::env::var("KAFKA_BOOTSTRAP").unwrap_or_else(|_| "127.0.0.1:9092".into())
-}
-
-fn stream_config(topic: &str, brokers: &str) -> StreamConfig {
-    StreamConfig {
-        brokers: Some(brokers.to_string()),
-        msk_cluster_arn: None,
-        topic: topic.to_string(),
-        auth: KafkaAuth::Plaintext,
-        group_prefix: "gateway-authz-test".into(),
-        username: None,
-        password: None,
-        max_staleness_ms: 1000,
-        sync_budget_ms: 50,
-        tombstone_retention_ms: 86_400_000,
-        checkpoint_max_age_s: 86_400,
-    }
 }
 
 fn new_topic(name: &str) -> String {
