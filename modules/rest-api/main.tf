@@ -304,10 +304,9 @@ resource "aws_api_gateway_deployment" "this" {
       local.identity_source,
       local.authorizer.invoke_arn,
       local.authorizer.result_ttl_seconds,
-      # VPC links: an integration takes a new link id (given, or of a replaced link) only
-      # with a new deployment
-      local.vpc_links,
-      { for k, l in aws_api_gateway_vpc_link.this : k => l.id },
+      # an integration takes a new VPC link id (given, or of a replaced link) only with a
+      # new deployment
+      local.vpc_link_ids,
       # gateway responses take effect with the next deployment only
       local.gateway_responses,
       local.gateway_response_templates,
