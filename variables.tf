@@ -111,7 +111,7 @@ variable "vpc_endpoint_ids" {
 }
 
 variable "resource_policy_statements" {
-  description = "REST with `endpoint_type = \"PRIVATE\"` only: extra IAM statements appended to the API's resource policy (e.g. a Deny for some methods); the Deny outside the VPC endpoints still applies. Rules: `resource_policy_statements` in modules/rest-api/README.md."
+  description = "REST with `endpoint_type = \"PRIVATE\"` only: extra Deny statements appended to the API's resource policy (e.g. for some methods); an Allow is refused, as it would allow what the authorizer does not explicitly deny. Rules: `resource_policy_statements` in modules/rest-api/README.md."
   type        = any
   default     = []
   nullable    = false

@@ -257,13 +257,90 @@ run "private_endpoint_with_vpce_policy" {
 
   assert {
     condition = (
-      jsondecode(aws_api_gateway_rest_api_policy.this[0].policy).Statement[1].Effect == "Deny" &&
-      jsondecode(aws_api_gateway_rest_api_policy.this[0].policy).Statement[1].Condition.StringNotEquals["aws:SourceVpce"] == ["vpce-0123456789abcdef0"] &&
+      jsondecode(aws_api_gateway_rest_api_policy.this[0].policy).Statement[0].Effect == "Deny" &&
+      jsondecode(aws_api_gateway_rest_api_policy.this[0].policy).Statement[0].Condition.StringNotEquals["aws:SourceVpce"] == ["vpce-0123456789abcdef0"] &&
       jsondecode(aws_api_gateway_rest_api_policy.this[0].policy).Statement[0].Resource == "arn:aws:execute-api:eu-west-1:123456789012:r1s2t3/*" &&
       jsondecode(aws_api_gateway_rest_api_policy.this[0].policy).Statement[2].Sid == "DenyDelete"
     )
     error_message = "The resource policy must deny execute-api:Invoke outside the VPC endpoints and append the extra statements."
   }
+
+  # API Gateway allows a request that the authorizer's answer or the resource policy allows
+  # and neither denies: an Allow on anything but the public routes' exact ARNs would let a
+  # request through that the authorizer is silent on.
+  assert {
+    condition = alltrue([
+      for st in jsondecode(aws_api_gateway_rest_api_policy.this[0].policy).Statement :
+      st.Effect == "Deny" || (st.Sid == "AllowPublicRoutes" && st.Resource == ["arn:aws:execute-api:eu-west-1:123456789012:r1s2t3/v1/GET/health"])
+    ])
+    error_message = "The resource policy may allow only the public routes' exact ARNs."
+  }
+}
+
+run "private_public_any_route_is_allowed_per_method" {
+  command = plan
+
+  module {
+    source = "./modules/rest-api"
+  }
+
+  variables {
+    endpoint_type    = "PRIVATE"
+    vpc_endpoint_ids = ["vpce-0123456789abcdef0"]
+    routes = {
+      "GET /orders/{id}" = { integration = { type = "http_proxy", uri = "https://orders.internal.example.com/orders/{id}" } }
+      "ANY /"            = { integration = { type = "http_proxy", uri = "https://orders.internal.example.com/" }, public = true }
+    }
+  }
+
+  assert {
+    condition = alltrue([
+      for st in jsondecode(aws_api_gateway_rest_api_policy.this[0].policy).Statement :
+      st.Effect == "Deny" || try(st.Sid == "AllowPublicRoutes" && length(st.Resource) == 7 && alltrue([for r in st.Resource : endswith(r, "/")]) && contains(st.Resource, "arn:aws:execute-api:eu-west-1:123456789012:r1s2t3/v1/GET/"), false)
+    ]) && length(jsondecode(aws_api_gateway_rest_api_policy.this[0].policy).Statement) == 2
+    error_message = "ANY on a public route is allowed method by method on its exact path, never with a wildcard."
+  }
+}
+
+run "private_public_route_with_path_variable_is_refused" {
+  command = plan
+
+  module {
+    source = "./modules/rest-api"
+  }
+
+  variables {
+    endpoint_type    = "PRIVATE"
+    vpc_endpoint_ids = ["vpce-0123456789abcdef0"]
+    routes = {
+      "GET /orders/{id}"        = { integration = { type = "http_proxy", uri = "https://orders.internal.example.com/orders/{id}" }, public = true }
+      "GET /orders/{id}/secret" = { integration = { type = "http_proxy", uri = "https://orders.internal.example.com/orders/{id}/secret" } }
+    }
+  }
+
+  expect_failures = [
+    aws_api_gateway_rest_api.this,
+  ]
+}
+
+run "private_allow_statements_are_refused" {
+  command = plan
+
+  module {
+    source = "./modules/rest-api"
+  }
+
+  variables {
+    endpoint_type    = "PRIVATE"
+    vpc_endpoint_ids = ["vpce-0123456789abcdef0"]
+    resource_policy_statements = [
+      { Effect = "Allow", Principal = "*", Action = "execute-api:Invoke", Resource = "execute-api:/*" },
+    ]
+  }
+
+  expect_failures = [
+    var.resource_policy_statements,
+  ]
 }
 
 run "regional_endpoint_has_no_resource_policy" {

@@ -85,25 +85,42 @@ locals {
     { for k, l in aws_api_gateway_vpc_link.this : k => l.id },
   )
   is_private = var.endpoint_type == "PRIVATE"
+  # The resource policy of a PRIVATE API holds no Allow for a protected route. With a Lambda
+  # authorizer, API Gateway allows a request when the authorizer's policy or the resource
+  # policy allows it and neither denies it, so an Allow here would open every route the
+  # authorizer's answer is silent on (a route outside a token's scopes, or any route when
+  # only the public ones are allowed). Protected routes are allowed by the authorizer alone;
+  # public routes (no authorizer) need an Allow of their own: exact ARNs (this stage, each
+  # method of ANY), as a wildcard in an ARN also matches across "/".
+  http_methods = ["DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT"]
+  public_route_arns = sort(distinct(flatten([
+    for r in local.routes : [
+      for m in(r.method == "ANY" ? local.http_methods : [r.method]) :
+      "${aws_api_gateway_rest_api.this.execution_arn}/${local.stage_name}/${m}/${join("/", r.segments)}"
+    ] if r.public
+  ])))
+  # Public routes whose ARN would hold a wildcard: path variables, or * and ? in a segment.
+  inexact_public_routes = sort([for k, r in local.routes : k if r.public && length(regexall("[{}*?]", r.path)) > 0])
   resource_policy = local.is_private ? jsonencode({
     Version = "2012-10-17"
-    Statement = concat([
-      {
-        Sid       = "AllowInvoke"
-        Effect    = "Allow"
-        Principal = "*"
-        Action    = "execute-api:Invoke"
-        Resource  = "${aws_api_gateway_rest_api.this.execution_arn}/*"
-      },
-      {
+    Statement = concat(
+      [{
         Sid       = "DenyOutsideVpcEndpoints"
         Effect    = "Deny"
         Principal = "*"
         Action    = "execute-api:Invoke"
         Resource  = "${aws_api_gateway_rest_api.this.execution_arn}/*"
         Condition = { StringNotEquals = { "aws:SourceVpce" = var.vpc_endpoint_ids } }
-      },
-    ], var.resource_policy_statements)
+      }],
+      length(local.public_route_arns) == 0 ? [] : [{
+        Sid       = "AllowPublicRoutes"
+        Effect    = "Allow"
+        Principal = "*"
+        Action    = "execute-api:Invoke"
+        Resource  = local.public_route_arns
+      }],
+      var.resource_policy_statements,
+    )
   }) : null
 
   lambda_functions = toset([for r in local.routes : r.integration.uri if r.integration.type == "lambda"])
@@ -144,6 +161,10 @@ resource "aws_api_gateway_rest_api" "this" {
     precondition {
       condition     = local.is_private || length(var.vpc_endpoint_ids) == 0
       error_message = "vpc_endpoint_ids only applies to endpoint_type = \"PRIVATE\": remove it, or set endpoint_type = \"PRIVATE\"."
+    }
+    precondition {
+      condition     = !local.is_private || length(local.inexact_public_routes) == 0
+      error_message = "endpoint_type = \"PRIVATE\": public routes need an Allow in the API's resource policy, and only an exact path keeps it from also allowing protected routes (a wildcard in an ARN matches across \"/\"). These public routes have path variables, * or ?: ${join(", ", local.inexact_public_routes)}; make them protected (public = false) or give them literal paths."
     }
     precondition {
       condition     = local.is_private || length(var.resource_policy_statements) == 0

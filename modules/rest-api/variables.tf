@@ -90,10 +90,19 @@ variable "vpc_endpoint_ids" {
 }
 
 variable "resource_policy_statements" {
-  description = "PRIVATE only: extra IAM statements (JSON-encodable objects with Effect, Principal, Action, Resource, optional Condition) appended to the module's resource policy, e.g. a Deny for one source VPC. They cannot widen access beyond the VPC endpoints: the module's Deny on any other aws:SourceVpce still applies."
+  description = "PRIVATE only: extra Deny statements (JSON-encodable objects with Effect = \"Deny\", Principal, Action, Resource, optional Condition and Sid) appended to the module's resource policy, e.g. a Deny for one source VPC. Only Deny: an Allow would open every protected route the authorizer's answer is silent on (docs/module.md, \"Private REST APIs\")."
   type        = any
   default     = []
   nullable    = false
+
+  validation {
+    condition     = alltrue([for st in var.resource_policy_statements : try(st.Effect, "") == "Deny"])
+    error_message = "resource_policy_statements: every statement needs Effect = \"Deny\". An Allow in the resource policy allows what the Lambda authorizer does not explicitly deny; grant access through the policy (routes and scopes) instead."
+  }
+  validation {
+    condition     = alltrue([for st in var.resource_policy_statements : !contains(["DenyOutsideVpcEndpoints", "AllowPublicRoutes"], try(st.Sid, ""))])
+    error_message = "resource_policy_statements: the Sids DenyOutsideVpcEndpoints and AllowPublicRoutes are the module's own; choose another Sid."
+  }
 }
 
 variable "rest_account_logging" {
