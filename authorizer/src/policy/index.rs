@@ -3,7 +3,7 @@
 //! is a hash lookup.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use jsonwebtoken::Algorithm;
 use serde::Deserialize;
@@ -121,13 +121,12 @@ pub struct RouteEntry {
 
 #[derive(Debug, Clone)]
 pub struct Api {
-    pub doc: ApiDoc,
     pub router: Router,
     pub routes: Vec<RouteEntry>,
 }
 
 impl Api {
-    fn build(doc: ApiDoc) -> Result<Self, PolicyErrors> {
+    fn build(doc: &ApiDoc) -> Result<Self, PolicyErrors> {
         let mut router = Router::default();
         let mut routes = Vec::with_capacity(doc.routes.len());
         for (i, r) in doc.routes.iter().enumerate() {
@@ -142,11 +141,7 @@ impl Api {
                 public: r.public,
             });
         }
-        Ok(Api {
-            doc,
-            router,
-            routes,
-        })
+        Ok(Api { router, routes })
     }
 
     /// The route a request's method and path segments resolve to.
@@ -154,6 +149,25 @@ impl Api {
         self.router
             .find(method, segments)
             .and_then(|i| self.routes.get(i))
+    }
+}
+
+/// An API of the policy, indexed on first use. A gateway serves one API of the many a
+/// policy may list, so at a cold start only that one pays for its router; the others stay
+/// as validated documents until something asks for them.
+#[derive(Debug)]
+struct ApiSlot {
+    doc: ApiDoc,
+    /// `None` inside: the routes did not index, which validation rules out before a slot
+    /// is made; the API is then unknown (a deny), never open.
+    index: OnceLock<Option<Api>>,
+}
+
+impl ApiSlot {
+    fn index(&self) -> Option<&Api> {
+        self.index
+            .get_or_init(|| Api::build(&self.doc).ok())
+            .as_ref()
     }
 }
 
@@ -166,7 +180,7 @@ pub struct PolicyView {
     issuers: HashMap<String, Arc<Issuer>>,
     issuers_by_url: HashMap<String, Arc<Issuer>>,
     clients: HashMap<String, Arc<Client>>,
-    apis: HashMap<String, Arc<Api>>,
+    apis: HashMap<String, Arc<ApiSlot>>,
     publishers: HashMap<String, Arc<PublicKey>>,
     publisher_docs: HashMap<String, PublisherDoc>,
     /// Tokens verified on this view or on those it was derived from (`None`: off).
@@ -189,8 +203,18 @@ impl Default for PolicyView {
 }
 
 impl PolicyView {
-    /// Indexes a validated document.
+    /// Indexes a document, refusing it when a key does not parse or a route does not index.
     pub fn from_document(doc: PolicyDocument) -> Result<Self, PolicyErrors> {
+        Self::index_document(doc, false)
+    }
+
+    /// Indexes a document that `validate_document` (or `accept::acceptable`) has accepted:
+    /// its APIs are indexed on first use ([`PolicyView::api`]).
+    pub(super) fn from_validated(doc: PolicyDocument) -> Result<Self, PolicyErrors> {
+        Self::index_document(doc, true)
+    }
+
+    fn index_document(doc: PolicyDocument, apis_checked: bool) -> Result<Self, PolicyErrors> {
         let mut view = PolicyView {
             revision: doc.revision,
             ..Default::default()
@@ -198,11 +222,17 @@ impl PolicyView {
         for issuer in doc.issuers {
             view.put_issuer(issuer)?;
         }
+        view.clients.reserve(doc.clients.len());
         for client in doc.clients {
             view.put_client(client);
         }
+        view.apis.reserve(doc.apis.len());
         for api in doc.apis {
-            view.put_api(api)?;
+            if apis_checked {
+                view.put_api_unindexed(api);
+            } else {
+                view.put_api(api)?;
+            }
         }
         for publisher in doc.publishers {
             view.put_publisher(publisher)?;
@@ -247,8 +277,9 @@ impl PolicyView {
     pub fn client(&self, id: &str) -> Option<&Client> {
         self.clients.get(id).map(Arc::as_ref)
     }
+    /// The API `id`, indexed now if this is its first use.
     pub fn api(&self, id: &str) -> Option<&Api> {
-        self.apis.get(id).map(Arc::as_ref)
+        self.apis.get(id).and_then(|slot| slot.index())
     }
     pub fn publisher(&self, kid: &str) -> Option<&PublicKey> {
         self.publishers.get(kid).map(Arc::as_ref)
@@ -396,9 +427,25 @@ impl PolicyView {
             .insert(doc.id.clone(), Arc::new(Client::build(doc)));
     }
 
+    /// Stores an API whose routes are known to index (`validate` checked them); it is
+    /// indexed on first use.
+    fn put_api_unindexed(&mut self, doc: ApiDoc) {
+        self.apis.insert(
+            doc.id.clone(),
+            Arc::new(ApiSlot {
+                doc,
+                index: OnceLock::new(),
+            }),
+        );
+    }
+
+    /// Stores and indexes an API, refusing it when its routes do not index.
     fn put_api(&mut self, doc: ApiDoc) -> Result<(), PolicyErrors> {
-        let api = Api::build(doc)?;
-        self.apis.insert(api.doc.id.clone(), Arc::new(api));
+        let api = Api::build(&doc)?;
+        let index = OnceLock::new();
+        let _ = index.set(Some(api));
+        self.apis
+            .insert(doc.id.clone(), Arc::new(ApiSlot { doc, index }));
         Ok(())
     }
 

@@ -6,6 +6,7 @@
 
 use serde::Deserialize;
 
+mod accept;
 mod document;
 mod index;
 mod validate;
@@ -22,7 +23,23 @@ pub use validate::{
 };
 
 /// Parses, validates and indexes a policy document from its JSON text.
+///
+/// A valid document takes the fast path: parsed straight into its types, checked by
+/// [`accept`], indexed. Anything else is parsed again as JSON and validated field by field
+/// (`validate`), which reports every problem with its path.
 pub fn load_policy(json: &str) -> Result<PolicyView, PolicyErrors> {
+    if let Ok(doc) = serde_json::from_str::<PolicyDocument>(json) {
+        if accept::acceptable(&doc) {
+            if let Ok(view) = PolicyView::from_validated(doc) {
+                return Ok(view);
+            }
+        }
+    }
+    load_policy_checked(json)
+}
+
+/// The slow path of [`load_policy`]: JSON first, every problem reported.
+fn load_policy_checked(json: &str) -> Result<PolicyView, PolicyErrors> {
     let value: serde_json::Value = serde_json::from_str(json).map_err(|e| {
         PolicyErrors::single(
             "$",
@@ -37,12 +54,12 @@ pub fn load_policy(json: &str) -> Result<PolicyView, PolicyErrors> {
     // The parsed JSON is not needed once typed; freeing it first lowers the peak memory
     // of loading a large policy.
     drop(value);
-    PolicyView::from_document(doc)
+    PolicyView::from_validated(doc)
 }
 
 /// Validates and indexes an already-parsed policy document.
 pub fn load_policy_value(value: &serde_json::Value) -> Result<PolicyView, PolicyErrors> {
-    PolicyView::from_document(checked_document(value)?)
+    PolicyView::from_validated(checked_document(value)?)
 }
 
 fn checked_document(value: &serde_json::Value) -> Result<PolicyDocument, PolicyErrors> {
