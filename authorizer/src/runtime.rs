@@ -88,6 +88,9 @@ pub fn read_baked(file: &str) -> Result<PolicyView, BakedPolicyError> {
 pub fn load_baked(config: &Config) -> Option<PolicyView> {
     match read_baked(&config.policy_file) {
         Ok(view) => {
+            // The policy's APIs are indexed on first use; this gateway's own is indexed now,
+            // at init, rather than on the first request.
+            let _ = view.api(&config.api_id);
             let counts: serde_json::Map<String, Value> = view
                 .counts()
                 .iter()
