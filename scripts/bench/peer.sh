@@ -5,9 +5,11 @@
 # authorizer-ts/build/bench/peer.js: TS `decide`, aws-jwt-verify's `JwtVerifier.verifySync`
 # (JWKS preloaded with `cacheJwks`, no network) and `crypto.verify` alone, on the same token
 # and key, after checking that both accept it and both refuse tampered ones. Prints the
-# table, the ratios and the load (authorizer-ts/scripts/side-by-side.mjs `decisions`).
+# table, the ratios and the load (authorizer-ts/scripts/side-by-side.mjs `decisions`). Criterion
+# and node take turns, PEER_ROUNDS rounds (default 3): the table gives the medians of the
+# rounds and each ratio's spread across them.
 #
-#   bash scripts/bench/peer.sh
+#   bash scripts/bench/peer.sh      (env: PEER_ROUNDS=3)
 # Needs no Lambda binaries; builds the criterion binary when it is missing (--no-default-features
 # suffices for it: the decision benches do not touch the policy stream).
 set -euo pipefail
@@ -23,4 +25,4 @@ fi
 cd authorizer-ts
 [ -d node_modules/aws-jwt-verify ] || npm ci --no-audit --no-fund --loglevel=error
 npm run --silent compile-tests
-node scripts/side-by-side.mjs decisions
+node scripts/side-by-side.mjs decisions "${PEER_ROUNDS:-3}"
