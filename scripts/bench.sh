@@ -59,3 +59,7 @@ FLEET_CLUSTER=3 FLEET_STATUS=1 FLEET_INSTANCES="${FLEET_INSTANCES:-100}" FLEET_R
 echo
 echo "## Open Policy Agent side by side (the same token and rules), scripts/bench/opa.sh"
 bash scripts/bench/opa.sh
+
+echo
+echo "## a second peer: aws-jwt-verify on Node 22 (the same token and key), scripts/bench/peer.sh"
+bash scripts/bench/peer.sh

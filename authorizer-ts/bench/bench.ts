@@ -10,21 +10,7 @@ import { buildReport, encode, Ledger } from "../src/status/report.js";
 import { Reporter, settingsForGateway } from "../src/status/reporter.js";
 import { verifySignature } from "../src/token.js";
 import { claims, generateKey, httpV2, ISS, NOW, policy, token, type TestAlg } from "../test/helpers.js";
-
-function measure(name: string, f: () => unknown): void {
-  for (let i = 0; i < 2000; i++) f();
-  const batches: number[] = [];
-  for (let b = 0; b < 30; b++) {
-    const n = 500;
-    const start = process.hrtime.bigint();
-    for (let i = 0; i < n; i++) f();
-    batches.push(Number(process.hrtime.bigint() - start) / n / 1000);
-  }
-  batches.sort((a, b) => a - b);
-  const median = batches[batches.length >> 1] ?? 0;
-  const p90 = batches[Math.floor(batches.length * 0.9)] ?? 0;
-  console.log(`${name.padEnd(34)} median ${median.toFixed(1).padStart(6)} µs   p90 batch ${p90.toFixed(1).padStart(6)} µs`);
-}
+import { measure } from "./measure.js";
 
 const keys = { rsa: generateKey("rsa", "rsa"), ec: generateKey("ec", "p256"), ed: generateKey("ed", "ed25519") };
 const text = JSON.stringify(policy(Object.values(keys).map((k) => ({ kid: k.kid, jwk: k.jwk })), ["RS256", "ES256", "EdDSA"]));

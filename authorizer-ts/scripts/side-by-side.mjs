@@ -1,10 +1,13 @@
 // Rust and TypeScript builds side by side, in one run on one machine (BENCHMARKS.md):
-// decision latency per algorithm (criterion for Rust, build/bench/bench.js for TS), then
-// cold start through aws-lambda-rie (spawn of the function → first decision returned), the
-// two builds interleaved run by run so both see the same load. Prints the machine, the load
-// and every command; asserts nothing.
+// decision latency per algorithm (criterion for Rust, build/bench/bench.js for TS), the
+// second peer aws-jwt-verify beside both (build/bench/peer.js, the same token as TS decide),
+// then cold start through aws-lambda-rie (spawn of the function → first decision returned),
+// the two builds interleaved run by run so both see the same load. Prints the machine, the
+// load and every command; asserts nothing.
 //
 //   npm run build && npm run compile-tests && node scripts/side-by-side.mjs [RUNS]
+//   npm run compile-tests && node scripts/side-by-side.mjs decisions [ROUNDS]   (the decision
+//     tables only, the peer's in ROUNDS rounds; scripts/bench/peer.sh, part of `make bench`)
 // Environment: CARGO_TARGET_DIR (the Rust release build), RIE (aws-lambda-rie),
 // KAFKA_BOOTSTRAP (adds cold starts with the policy stream on; a topic is created).
 import { execFileSync, spawn } from "node:child_process";
@@ -13,7 +16,9 @@ import { connect, createServer } from "node:net";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 
-const RUNS = Number(process.argv[2] ?? "10");
+const decisionsOnly = process.argv[2] === "decisions";
+const RUNS = decisionsOnly ? 0 : Number(process.argv[2] ?? "10");
+const PEER_ROUNDS = decisionsOnly ? Number(process.argv[3] ?? "3") : 1;
 const root = new URL("../..", import.meta.url).pathname;
 const cache = process.env.CACHE_DIR ?? join(process.env.HOME ?? "/root", ".cache", "team-gateway");
 const target = process.env.CARGO_TARGET_DIR ?? join(cache, "cargo-target");
@@ -29,21 +34,76 @@ console.log(`${cpus().length} cores, ${cpus()[0]?.model}, node ${process.version
 // ---- decisions ---------------------------------------------------------------------------
 console.log("\n## decision latency per algorithm");
 const rustBench = readdirSync(join(target, "release", "deps")).filter((f) => /^decision-[0-9a-f]+$/.test(f)).map((f) => join(target, "release", "deps", f)).sort()[0];
-const rust = {};
-if (rustBench === undefined) console.log("(no Rust criterion binary: cargo bench --bench decision --no-run first)");
-else {
-  console.log(`$ ${rustBench} --bench decision/ --warm-up-time 1 --measurement-time 4  (load ${uptime()})`);
-  const out = sh(rustBench, ["--bench", "decision/", "--warm-up-time", "1", "--measurement-time", "4", "--noplot"], { cwd: join(root, "authorizer") });
-  for (const m of out.matchAll(/^(decision\/\w+)\s+time:\s+\[\S+ \S+ (\S+) (\S+)/gm)) rust[m[1].split("/")[1]] = `${m[2]} ${m[3]}`;
+/** One criterion run of the benchmarks matching `filter` (a regex): `fresh/RS256` → `24.0 µs`. */
+function rustRun(filter) {
+  const rows = {};
+  if (rustBench === undefined) return rows;
+  console.log(`$ ${rustBench} --bench '${filter}' --warm-up-time 1 --measurement-time 4  (load ${uptime()})`);
+  // Criterion's progress lines go to stderr: kept off the output (and in the error if it fails).
+  const out = sh(rustBench, ["--bench", filter, "--warm-up-time", "1", "--measurement-time", "4", "--noplot"], { cwd: join(root, "authorizer"), stdio: ["ignore", "pipe", "pipe"] });
+  // `decision/fresh/RS256  time: [lo unit median unit hi unit]`; a long name puts `time:` on
+  // the next line.
+  for (const m of out.matchAll(/^decision\/([\w/]+)\s+time:\s+\[\S+ \S+ (\S+) (\S+)/gm)) rows[m[1]] = `${m[2]} ${m[3]}`;
+  return rows;
 }
+if (rustBench === undefined) console.log("(no Rust criterion binary: cargo bench --bench decision --no-run first)");
+const rust = rustRun("decision/");
+/** A criterion figure (`12.3 µs`, `850 ns`) in µs. */
+const micros = (figure) => {
+  const [v, unit] = (figure ?? "").split(" ");
+  const scale = { ns: 1e-3, "µs": 1, us: 1, ms: 1e3, s: 1e6 }[unit];
+  return scale === undefined ? undefined : Number(v) * scale;
+};
 console.log(`$ node build/bench/bench.js  (load ${uptime()})`);
 const tsOut = sh(process.execPath, ["build/bench/bench.js"], { cwd: join(root, "authorizer-ts") });
 const ts = {};
 for (const m of tsOut.matchAll(/^(decide|bare verify) (\w+) \((allow|floor)\)\s+median\s+([\d.]+)/gm)) ts[`${m[1]} ${m[2]}`] = `${m[4]} µs`;
-console.log("| algorithm | Rust `decision/ALG` (criterion median) | TS `decide` (median of batches) | TS floor: `crypto.verify` alone |");
+console.log("| algorithm | Rust `decision/fresh/ALG` (criterion median) | TS `decide` (median of batches) | TS floor: `crypto.verify` alone |");
 console.log("|---|---|---|---|");
-for (const alg of ["RS256", "ES256", "EdDSA"]) console.log(`| ${alg} | ${rust[alg] ?? "—"} | ${ts[`decide ${alg}`] ?? "—"} | ${ts[`bare verify ${alg}`] ?? "—"} |`);
+for (const alg of ["RS256", "ES256", "EdDSA"]) console.log(`| ${alg} | ${rust[`fresh/${alg}`] ?? "—"} | ${ts[`decide ${alg}`] ?? "—"} | ${ts[`bare verify ${alg}`] ?? "—"} |`);
 console.log(`load average after: ${uptime()}`);
+
+// ---- a second peer: aws-jwt-verify ------------------------------------------------------------
+// build/bench/peer.js checks first that aws-jwt-verify and decide() both accept its token and
+// both refuse the tampered ones (it throws otherwise), then times the two and the floor on
+// the same token, batch by batch interleaved.
+console.log("\n## a second peer: aws-jwt-verify (JwtVerifier.verifySync, JWKS preloaded with cacheJwks)");
+// Criterion and node run one after the other, so a change of load between them moves the
+// Rust-to-Node ratios (not the two Node ones, interleaved batch by batch): in `decisions` mode
+// ROUNDS (default 3) rounds of criterion `fresh`/`bare_verify` then peer.js, and the table
+// gives the median of the rounds (ratios: median of the per-round ratios, min–max).
+const rounds = [];
+for (let r = 0; r < PEER_ROUNDS; r++) {
+  const rustRows = r === 0 ? rust : rustRun("^decision/(fresh|bare_verify)/");
+  console.log(`$ node build/bench/peer.js  (round ${r + 1}/${PEER_ROUNDS}, load ${uptime()})`);
+  const peerOut = sh(process.execPath, ["build/bench/peer.js"], { cwd: join(root, "authorizer-ts") });
+  if (r === 0) for (const line of peerOut.split("\n")) if (/^(aws-jwt-verify \d|check )/.test(line)) console.log(line);
+  const peer = {};
+  for (const m of peerOut.matchAll(/^(decide|aws-jwt-verify|bare verify) (\w+) \((?:same token|verifySync|floor)\)\s+median\s+([\d.]+)/gm)) peer[`${m[1]} ${m[2]}`] = Number(m[3]);
+  rounds.push((key) => (key.startsWith("rust ") ? micros(rustRows[key.slice(5)]) : peer[key]));
+}
+const defined = (v) => v !== undefined && !Number.isNaN(v);
+const median = (xs) => [...xs].sort((x, y) => x - y)[xs.length >> 1];
+const cell = (key) => {
+  const xs = rounds.map((get) => get(key)).filter(defined);
+  return xs.length === 0 ? undefined : median(xs);
+};
+const us = (v) => (defined(v) ? `${v.toFixed(1)} µs` : "—");
+const ratio = (top, bottom) => {
+  const xs = rounds.map((get) => get(top) / get(bottom)).filter((v) => defined(v) && Number.isFinite(v)).sort((x, y) => x - y);
+  if (xs.length === 0) return "—";
+  return xs.length === 1 ? `${xs[0].toFixed(2)}×` : `${median(xs).toFixed(2)}× (${xs[0].toFixed(2)}–${xs.at(-1).toFixed(2)})`;
+};
+console.log(`${rounds.length} round(s); medians of the rounds`);
+console.log("| algorithm | Rust `decision/fresh/ALG` | Rust `decision/bare_verify/ALG` (floor) | TS `decide` | aws-jwt-verify `verifySync` | TS floor: `crypto.verify` | aws-jwt-verify / Rust fresh | aws-jwt-verify / TS decide |");
+console.log("|---|---|---|---|---|---|---|---|");
+for (const alg of ["RS256", "PS256", "ES256", "EdDSA"]) {
+  const theirs = cell(`aws-jwt-verify ${alg}`);
+  const unsupported = theirs === undefined && cell(`decide ${alg}`) !== undefined;
+  console.log(`| ${alg} | ${us(cell(`rust fresh/${alg}`))} | ${us(cell(`rust bare_verify/${alg}`))} | ${us(cell(`decide ${alg}`))} | ${unsupported ? "not supported (refuses the token)" : us(theirs)} | ${us(cell(`bare verify ${alg}`))} | ${ratio(`aws-jwt-verify ${alg}`, `rust fresh/${alg}`)} | ${ratio(`aws-jwt-verify ${alg}`, `decide ${alg}`)} |`);
+}
+console.log(`load average after: ${uptime()}`);
+if (decisionsOnly) process.exit(0);
 
 // ---- cold start ---------------------------------------------------------------------------
 const freePort = () => new Promise((resolve) => {
