@@ -257,11 +257,8 @@ mod tests {
     /// The `reason` the authorizer gives for `event` under `policy` at `now`.
     fn reason(policy: &Value, api: &str, event: &Value, now: i64) -> String {
         let view = load_policy_value(policy).unwrap_or_else(|e| panic!("policy invalid: {e}"));
-        let outcome = handle_event(Some(&view), api, event, now, Served::default());
-        outcome.response["context"]["reason"]
-            .as_str()
-            .unwrap_or("")
-            .to_string()
+        let outcome = handle_event(Some(&view), api, &event.to_string(), now, Served::default());
+        outcome.response.context().reason.to_string()
     }
 
     #[test]

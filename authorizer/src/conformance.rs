@@ -146,7 +146,13 @@ pub fn load_case(path: &Path) -> Result<(Case, Option<PolicyView>), Error> {
 
 /// Runs one case through the Lambda's event path.
 pub fn run_case(case: &Case, view: Option<&PolicyView>) -> (Outcome, Option<CaseFailure>) {
-    let outcome = handle_event(view, &case.api_id, &case.event, case.now, Served::default());
+    let outcome = handle_event(
+        view,
+        &case.api_id,
+        &case.event.to_string(),
+        case.now,
+        Served::default(),
+    );
     let d = &outcome.decision;
     let mut problems = Vec::new();
     if d.effect != case.expect.effect || d.reason != case.expect.reason {

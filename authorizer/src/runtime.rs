@@ -7,7 +7,7 @@ use std::time::Instant;
 use serde_json::{json, Value};
 use thiserror::Error;
 
-use crate::apigw::{handle_event, Served};
+use crate::apigw::{handle_event, Response, Served};
 use crate::config::{Config, LogLevel};
 use crate::observe::{decision_log, decision_metrics, log, unix_millis};
 use crate::policy::{load_policy, PolicyErrors, PolicyView};
@@ -146,8 +146,15 @@ impl Authorizer {
         self
     }
 
-    /// Handles one authorizer event: freshness check, decision, log line, metrics, response.
+    /// Handles one authorizer event, given as parsed JSON (tools and tests); the Lambda
+    /// hands over the text itself ([`Authorizer::handle_json`]).
     pub fn handle(&self, event: &Value, request_id: &str) -> Value {
+        self.handle_json(&event.to_string(), request_id).to_value()
+    }
+
+    /// Handles one authorizer event's JSON text: freshness check, decision, log line,
+    /// metrics, response.
+    pub fn handle_json(&self, event_json: &str, request_id: &str) -> Response {
         let started = Instant::now();
         let (stale, staleness_ms) = self
             .freshness
@@ -158,7 +165,7 @@ impl Authorizer {
         let outcome = handle_event(
             view.as_deref(),
             &self.config.api_id,
-            event,
+            event_json,
             (now_ms / 1000) as i64,
             Served { stale },
         );

@@ -184,11 +184,11 @@ impl Fixture {
         let out = handle_event(
             Some(&self.view),
             "a",
-            &event(shape, method, path, token),
+            &event(shape, method, path, token).to_string(),
             NOW,
             Served::default(),
         );
-        (out.decision.effect, out.response)
+        (out.decision.effect, out.response.to_value())
     }
 
     fn fresh(&self, method: &str, path: &str, token: Option<&str>) -> bool {

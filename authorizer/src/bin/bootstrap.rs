@@ -1,12 +1,14 @@
 //! The Lambda function: init once (configuration, baked policy, policy stream, status
 //! reporter), then one decision per invocation.
 
+use authorizer::apigw::Response;
 use authorizer::config;
 use authorizer::observe::log;
 use authorizer::runtime::{load_baked, Authorizer};
 use authorizer::status::reporter::StatusSettings;
 use lambda_runtime::{service_fn, Error, LambdaEvent};
-use serde_json::{json, Value};
+use serde_json::json;
+use serde_json::value::RawValue;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
@@ -30,8 +32,14 @@ async fn main() -> Result<(), Error> {
     let (authorizer, _stream) =
         authorizer::stream::start_reporting(Authorizer::new(config, baked), status);
     let authorizer = &authorizer;
-    lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
-        Ok::<Value, Error>(authorizer.handle(&event.payload, &event.context.request_id))
-    }))
+    // The payload is handed over as JSON text: the authorizer reads only the members it
+    // needs from it, without building a `Value` of the whole event.
+    lambda_runtime::run(service_fn(
+        move |event: LambdaEvent<Box<RawValue>>| async move {
+            Ok::<Response, Error>(
+                authorizer.handle_json(event.payload.get(), &event.context.request_id),
+            )
+        },
+    ))
     .await
 }

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use authorizer::apigw::{read_event, Served};
+use authorizer::apigw::{EventFields, Served};
 use authorizer::conformance::run_dir;
 use authorizer::decision::{decide_traced, Request};
 use authorizer::{handle_event, load_policy};
@@ -64,7 +64,8 @@ pub struct DecideArgs {
 
 pub fn decide_cmd(args: DecideArgs, explain: bool) -> Result<ExitCode, String> {
     let now = args.now.unwrap_or_else(now_seconds);
-    let event: Value = serde_json::from_str(&read(&args.event)?)
+    let event = read(&args.event)?;
+    serde_json::from_str::<serde::de::IgnoredAny>(&event)
         .map_err(|e| format!("{}: not JSON: {e}", args.event.display()))?;
     let view = match load_policy(&read(&args.policy)?) {
         Ok(v) => Some(v),
@@ -78,7 +79,8 @@ pub fn decide_cmd(args: DecideArgs, explain: bool) -> Result<ExitCode, String> {
     };
     let outcome = handle_event(view.as_ref(), &args.api_id, &event, now, Served::default());
     if explain {
-        let incoming = read_event(&event);
+        let fields = EventFields::parse(&event);
+        let incoming = fields.incoming();
         println!(
             "event: {:?}",
             incoming

@@ -163,7 +163,7 @@ fn query_parameters(query: &str) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use authorizer::apigw::{read_event, Shape};
+    use authorizer::apigw::{EventFields, Shape};
 
     const NOW_MS: i64 = 1_795_000_000_123;
 
@@ -275,7 +275,9 @@ mod tests {
         assert_eq!(ctx["timeEpoch"], NOW_MS);
 
         // The authorizer reads it as API Gateway's event: shape, method, path and token.
-        let incoming = read_event(&event);
+        let text = event.to_string();
+        let fields = EventFields::parse(&text);
+        let incoming = fields.incoming();
         assert_eq!(incoming.shape, Some(Shape::HttpV2));
         let arn = incoming.arn.expect("routeArn parses");
         assert_eq!((arn.method, arn.path.as_str()), ("GET", "/orders/42"));
@@ -296,6 +298,7 @@ mod tests {
             event["routeArn"],
             "arn:aws:execute-api:local:000000000000:localapi/$default/POST/"
         );
-        assert_eq!(read_event(&event).token, Ok(None));
+        let text = event.to_string();
+        assert_eq!(EventFields::parse(&text).incoming().token, Ok(None));
     }
 }
