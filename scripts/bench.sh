@@ -15,6 +15,14 @@ echo "## criterion: cargo bench --bench decision"
   | grep -E '^(decision|http_v2_event|policy_load)/|time:' || true
 
 echo
+echo "## the floor beside decision/bare_verify: OpenSSL's own verification on this machine (openssl speed)"
+openssl version
+openssl speed -seconds 3 rsa2048 ecdsap256 ed25519 2>/dev/null | awk '
+  /^rsa 2048 bits/           { printf "RSA-2048 verify (RS256 floor): %.1f µs\n", 1e6 / $NF }
+  /bits ecdsa \(nistp256\)/  { printf "P-256 verify (ES256 floor):    %.1f µs\n", 1e6 / $NF }
+  /bits EdDSA \(Ed25519\)/   { printf "Ed25519 verify (EdDSA floor):  %.1f µs\n", 1e6 / $NF }'
+
+echo
 echo "## large policy: 10,000 clients, 1,000 APIs x 10 routes, 100 keys"
 rm -f "$out/large-policy.json"
 large="$(large_policy)"

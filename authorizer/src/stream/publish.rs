@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
 use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
 use rdkafka::{Message, Offset, TopicPartitionList};
 
@@ -93,6 +94,9 @@ pub fn read_records(
                     value: m.payload().map(<[u8]>::to_vec),
                 });
             }
+            // One listed broker down (or a connection dropped) is not the end of the read:
+            // librdkafka goes on through the others, and the deadline bounds the wait.
+            Some(Err(e)) if is_transport_error(&e) => {}
             Some(Err(e)) => return Err(Error::kafka(format!("reading {}", cfg.topic))(e)),
             None => {
                 // Compaction can leave the last offsets empty: stop at librdkafka's position.
@@ -103,6 +107,21 @@ pub fn read_records(
         }
     }
     Ok((consumer, records))
+}
+
+/// A consumer error about reaching a broker, which librdkafka recovers from on its own.
+fn is_transport_error(e: &KafkaError) -> bool {
+    matches!(
+        e.rdkafka_error_code(),
+        Some(
+            RDKafkaErrorCode::BrokerTransportFailure
+                | RDKafkaErrorCode::AllBrokersDown
+                | RDKafkaErrorCode::Resolve
+                | RDKafkaErrorCode::BrokerNotAvailable
+                | RDKafkaErrorCode::NotLeaderForPartition
+                | RDKafkaErrorCode::LeaderNotAvailable
+        )
+    )
 }
 
 /// The largest record value `authz publish` sends (librdkafka's default `message.max.bytes`).

@@ -8,7 +8,7 @@ use authorizer::conformance::run_dir;
 use authorizer::decision::{decide_traced, Request};
 use authorizer::{handle_event, load_policy};
 use clap::Args;
-use serde_json::{json, Value};
+use serde_json::json;
 
 use crate::clock::now_seconds;
 use crate::files::read;
