@@ -71,3 +71,8 @@ bash scripts/bench/opa.sh
 echo
 echo "## a second peer: aws-jwt-verify on Node 22 (the same token and key), scripts/bench/peer.sh"
 bash scripts/bench/peer.sh
+
+echo
+echo "## arm64 under qemu-aarch64 (emulated) beside native x86_64, scripts/bench/arm64.sh"
+# Last, and guarded: a missing cross toolchain or emulator must not cost the figures above.
+bash scripts/bench/arm64.sh || echo "scripts/bench/arm64.sh failed (exit $?): no emulated arm64 figures this run"
