@@ -477,7 +477,7 @@ fn a_token_signed_with_an_encrypt_only_key_is_not_allowed() {
     let outcome = authorizer::handle_event(
         Some(&view),
         "orders",
-        &event,
+        &event.to_string(),
         1_795_000_000,
         authorizer::Served::default(),
     );
