@@ -16,6 +16,10 @@
 #     also measures publish start -> every environment reported the revision applied.
 #   FLEET_STARTUP_TIMEOUT (120s), FLEET_ROUND_TIMEOUT (30s), FLEET_WAIT_TIMEOUT (20s, --wait's
 #     bound; a round whose --wait times out is counted and keeps the bound as its figure).
+#   FLEET_MODE=inproc: the instances are environments of one process
+#     (authorizer/examples/fleet_envs.rs: each with its own consumer, status reporter and
+#     environment id, as bootstrap builds it), invoked over HTTP, for fleet sizes whose
+#     bootstrap + emulator pairs do not fit; default FLEET_MODE=emulator.
 #   FLEET_PNG=PATH: draw the convergence (share of instances enforcing against time since
 #     publish start, with the --wait returns) into PATH (riebench plot).
 # Also counts the bootstrap processes' connections per broker (ss) after start-up and after
@@ -45,6 +49,16 @@ topic="gateway-policy.bench-fleet-$(date +%s)"
 fx="$out/fixtures"
 
 rb="$(riebench_bin)"
+mode="${FLEET_MODE:-emulator}"
+mode_args=()
+case "$mode" in
+  emulator) ;;
+  inproc)
+    (cd "$TG_ROOT/authorizer" && cargo build --release --locked --quiet --example fleet_envs)
+    mode_args=(-inproc "$release/examples/fleet_envs")
+    ;;
+  *) die "FLEET_MODE=$mode: expected emulator or inproc" ;;
+esac
 fixtures e2e "$fx"
 
 kafka_started=0
@@ -88,13 +102,13 @@ fi
 sampler=$!
 # Round 1 starts once every instance decides at the topic's newest revision (riebench reads
 # it), so no round measures an instance's first connection to the broker.
-echo "\$ riebench fleet -instances $instances -rounds $rounds -poll $poll ${status_args[*]} (each: aws-lambda-rie + bootstrap, AUTHZ_KAFKA_TOPIC=$topic on $brokers, replication $rf, default AUTHZ_MAX_STALENESS_MS/AUTHZ_SYNC_BUDGET_MS)"
+echo "\$ riebench fleet -instances $instances -rounds $rounds -poll $poll ${status_args[*]} ${mode_args[*]} (mode $mode; each: an authorizer environment, AUTHZ_KAFKA_TOPIC=$topic on $brokers, replication $rf, default AUTHZ_MAX_STALENESS_MS/AUTHZ_SYNC_BUDGET_MS)"
 echo "before: $(load_now), $(free -m | awk '/^Mem:/ {print $3}') MiB in use"
 env "${status_env[@]}" AUTHZ_API_ID=orders AUTHZ_POLICY_FILE="$fx/fleet-active.json" AUTHZ_LOG_LEVEL=error \
 AUTHZ_KAFKA_BROKERS="$brokers" AUTHZ_KAFKA_TOPIC="$topic" AUTHZ_KAFKA_AUTH=plaintext \
   "$rb" fleet -brokers "$brokers" -topic "$topic" -instances "$instances" -rounds "$rounds" -poll "$poll" \
     -startup-timeout "$startup" -timeout "$round_timeout" -event "$fx/fleet-event.json" -suspended "$fx/fleet-suspended.json" -active "$fx/fleet-active.json" \
-    "${status_args[@]}" >"$out/fleet.json"
+    "${status_args[@]}" "${mode_args[@]}" >"$out/fleet.json"
 # The summary (the per-round, per-instance times stay in the file, for the plot).
 python3 -c 'import json, sys; r = json.load(open(sys.argv[1])); print(json.dumps({k: v for k, v in r.items() if not k.startswith("per_round")}))' "$out/fleet.json"
 echo "after:  $(load_now)"

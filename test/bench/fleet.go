@@ -29,10 +29,15 @@ type FleetConfig struct {
 	// is publish start -> every environment reported the new revision applied.
 	StatusTopic string
 	WaitTimeout time.Duration // --wait's bound
+	// Inproc, when set, is the in-process fleet driver's binary (authorizer/examples/
+	// fleet_envs.rs): all Instances environments run in that one process, each invoked over
+	// HTTP, instead of one bootstrap under its own emulator each.
+	Inproc string
 }
 
 // FleetResult is what Fleet measured.
 type FleetResult struct {
+	Mode                       string  `json:"mode"` // "emulator" (one bootstrap under aws-lambda-rie each) or "inproc"
 	Instances                  int     `json:"instances"`
 	Rounds                     int     `json:"rounds"`
 	PollIntervalMs             int64   `json:"poll_interval_ms"`
@@ -142,7 +147,10 @@ func pollAll(fs []*harness.Function, event map[string]any, wanted Wanted, t0 tim
 // and from the broker's timestamp of the newest record until then (the scripts set the
 // bench topic to LogAppendTime).
 func Fleet(p harness.Paths, cfg FleetConfig) (FleetResult, error) {
-	res := FleetResult{Instances: cfg.Instances, Rounds: cfg.Rounds, PollIntervalMs: cfg.Poll.Milliseconds()}
+	res := FleetResult{Mode: "emulator", Instances: cfg.Instances, Rounds: cfg.Rounds, PollIntervalMs: cfg.Poll.Milliseconds()}
+	if cfg.Inproc != "" {
+		res.Mode = "inproc"
+	}
 	progress := cfg.Progress
 	if progress == nil {
 		progress = io.Discard
@@ -152,22 +160,33 @@ func Fleet(p harness.Paths, cfg FleetConfig) (FleetResult, error) {
 		return res, err
 	}
 	ready := MaxRevision(records)
-	fs := make([]*harness.Function, 0, cfg.Instances)
-	defer func() {
-		for _, f := range fs {
-			f.Stop()
-		}
-	}()
-	for i := 0; i < cfg.Instances; i++ {
-		f, err := p.StartFunction(harness.FunctionConfig{Env: FunctionEnv()})
-		if err != nil {
-			return res, fmt.Errorf("instance %d: %w", i, err)
-		}
-		fs = append(fs, f)
-	}
 	startup := cfg.StartupTimeout
 	if startup == 0 {
 		startup = 120 * time.Second
+	}
+	fs := make([]*harness.Function, 0, cfg.Instances)
+	process := "bootstrap"
+	if cfg.Inproc != "" {
+		d, err := StartInproc(cfg.Inproc, cfg.Instances, startup)
+		if err != nil {
+			return res, err
+		}
+		defer d.Stop()
+		fs = d.Functions
+		process = d.ProcessName()
+	} else {
+		defer func() {
+			for _, f := range fs {
+				f.Stop()
+			}
+		}()
+		for i := 0; i < cfg.Instances; i++ {
+			f, err := p.StartFunction(harness.FunctionConfig{Env: FunctionEnv()})
+			if err != nil {
+				return res, fmt.Errorf("instance %d: %w", i, err)
+			}
+			fs = append(fs, f)
+		}
 	}
 	t0 := time.Now()
 	startTimes, _, _, err := pollAll(fs, cfg.Event, func(v harness.Verdict) bool {
@@ -178,8 +197,8 @@ func Fleet(p harness.Paths, cfg FleetConfig) (FleetResult, error) {
 	}
 	fmt.Fprintf(progress, "fleet: %d instances allowing at policy revision >= %d after %.0f ms\n",
 		len(fs), ready, Max(startTimes))
-	res.ConnectionsAfterStart = BrokerConnections(cfg.Brokers, "bootstrap")
-	fmt.Fprintf(progress, "fleet: bootstrap connections per broker after start-up: %v\n", res.ConnectionsAfterStart)
+	res.ConnectionsAfterStart = BrokerConnections(cfg.Brokers, process)
+	fmt.Fprintf(progress, "fleet: %s connections per broker after start-up: %v\n", process, res.ConnectionsAfterStart)
 
 	var allFlip, pubDur, instFlip, fromRecord []float64
 	for r := 0; r < cfg.Rounds; r++ {
@@ -239,8 +258,8 @@ func Fleet(p harness.Paths, cfg FleetConfig) (FleetResult, error) {
 		fmt.Fprintf(progress, "round %2d %-10s all %d flipped %7.1f ms after publish start, %6.1f ms after the record's timestamp (first %6.1f; publish command%s took %6.1f ms; %d invocations)\n",
 			r+1, what, len(fs), Max(s), fromRec, s[0], waitNote(cfg.StatusTopic), Ms(pubElapsed), calls)
 	}
-	res.ConnectionsAfterRuns = BrokerConnections(cfg.Brokers, "bootstrap")
-	fmt.Fprintf(progress, "fleet: bootstrap connections per broker after the rounds: %v\n", res.ConnectionsAfterRuns)
+	res.ConnectionsAfterRuns = BrokerConnections(cfg.Brokers, process)
+	fmt.Fprintf(progress, "fleet: %s connections per broker after the rounds: %v\n", process, res.ConnectionsAfterRuns)
 	if cfg.Rounds == 0 {
 		return res, nil
 	}

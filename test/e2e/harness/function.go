@@ -284,7 +284,7 @@ func (f *Function) LogLines(msg string) []map[string]any {
 
 // BootstrapPID is the pid of the bootstrap the emulator started (0 before the first invoke).
 func (f *Function) BootstrapPID() int {
-	if f.cmd.Process == nil {
+	if f.cmd == nil || f.cmd.Process == nil {
 		return 0
 	}
 	parent := strconv.Itoa(f.cmd.Process.Pid)
@@ -362,9 +362,24 @@ func (f *Function) Thaw() error {
 	return syscall.Kill(pid, syscall.SIGCONT)
 }
 
+// Remote is a Function for an invoke endpoint that another process serves (the fleet
+// bench's in-process environments): Invoke works; the process and log methods do not apply,
+// and Stop only closes its connections.
+func Remote(invokeURL string) *Function {
+	return &Function{
+		InvokeURL: invokeURL,
+		logs:      &lockedBuffer{},
+		client: &http.Client{
+			Timeout:   30 * time.Second,
+			Transport: &http.Transport{MaxIdleConnsPerHost: 4, DisableCompression: true},
+		},
+	}
+}
+
 // Stop ends the emulator (SIGTERM, then SIGKILL after 3 s) and the bootstrap with it.
 func (f *Function) Stop() {
-	if f.cmd.Process == nil {
+	if f.cmd == nil || f.cmd.Process == nil {
+		f.client.CloseIdleConnections()
 		return
 	}
 	child := f.BootstrapPID()

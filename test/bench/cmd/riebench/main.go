@@ -7,9 +7,11 @@
 //	riebench load   -event EVENT.json [-n 2000] [-c 1] [-warmup 100]
 //	    one warm instance, keep-alive: invocations/s, p50/p90/p99.
 //	riebench fleet  -brokers B -topic T -event EVENT.json -suspended S.json -active A.json \
-//	                [-instances 50] [-rounds 20] [-poll 20ms] [-gap 1s] [-timeout 30s]
-//	    the instances on one broker; each round publishes a change (suspend, then reactivate,
-//	    alternating) and polls every instance until it decides accordingly.
+//	                [-instances 50] [-rounds 20] [-poll 20ms] [-gap 1s] [-timeout 30s] \
+//	                [-status-topic S -wait-timeout 20s] [-inproc FLEET_ENVS]
+//	    the instances on the brokers; each round publishes a change (suspend, then reactivate,
+//	    alternating) and polls every instance until it decides accordingly. With -inproc the
+//	    instances are environments of one in-process driver instead of one emulator each.
 //	riebench plot   -result FLEET.json -out PNG
 //	    the fleet's convergence (share enforcing against time since publish start) as a PNG.
 //	riebench direct -policy P.json -api-id ID -event EVENT.json [-runs 15]
@@ -91,6 +93,7 @@ func run(cmd string, args []string) (any, error) {
 		fs.DurationVar(&cfg.StartupTimeout, "startup-timeout", 120*time.Second, "bound on the start-up (every instance at the topic's newest revision)")
 		fs.StringVar(&cfg.StatusTopic, "status-topic", "", "publish with `authz publish --wait` on this status topic (the instances' AUTHZ_STATUS_TOPIC)")
 		fs.DurationVar(&cfg.WaitTimeout, "wait-timeout", 20*time.Second, "authz publish --wait's bound")
+		fs.StringVar(&cfg.Inproc, "inproc", "", "run the instances as environments of this in-process driver (authorizer/examples/fleet_envs.rs) instead of one emulator each")
 		_ = fs.Parse(args)
 		if cfg.Brokers == "" || cfg.Topic == "" || cfg.Suspended == "" || cfg.Active == "" {
 			return nil, fmt.Errorf("-brokers, -topic, -suspended and -active are required")
