@@ -95,8 +95,14 @@ async fn invoke(
     .await;
     match decided {
         Ok(Ok(json)) => reply(StatusCode::OK, json),
-        Ok(Err(e)) => reply(StatusCode::INTERNAL_SERVER_ERROR, e.to_string().into_bytes()),
-        Err(e) => reply(StatusCode::INTERNAL_SERVER_ERROR, e.to_string().into_bytes()),
+        Ok(Err(e)) => reply(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            e.to_string().into_bytes(),
+        ),
+        Err(e) => reply(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            e.to_string().into_bytes(),
+        ),
     }
 }
 

@@ -89,4 +89,3 @@ func (d *Inproc) Stop() {
 		<-d.exited
 	}
 }
-
