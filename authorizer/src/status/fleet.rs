@@ -12,6 +12,12 @@ use crate::stream::event::Rejection;
 pub const MAX_CLOCK_SKEW_MS: u64 = 5 * 60 * 1000;
 /// The default `last_seen` window: an environment not heard of for longer has aged out.
 pub const DEFAULT_AGE_OUT_MS: u64 = 10 * 60 * 1000;
+/// An environment is *active* while heard of within this many of its report intervals: an
+/// environment that is invoked reports at least once an interval, so one silent for longer
+/// was not invoked (frozen) or is gone (reclaimed by Lambda). It is not waited for.
+pub const ACTIVE_INTERVALS: u64 = 2;
+/// The smallest report interval the active window is computed from (the reporter's minimum).
+const MIN_INTERVAL_MS: u64 = 1_000;
 
 /// The latest report of each environment, by record key.
 #[derive(Debug, Clone, Default)]
@@ -63,6 +69,18 @@ impl FleetQuery {
             && self.now_ms.saturating_sub(r.reported_at_ms) <= self.age_out_ms
     }
 
+    /// Live and heard of within [`ACTIVE_INTERVALS`] of its own report interval. Only active
+    /// environments count as stale, behind or NACKing, and only they are waited for: an idle
+    /// one (frozen, or reclaimed by Lambda) brings its view up to date before its next
+    /// decision, within the sync budget, and reports then.
+    pub fn is_active(&self, r: &StatusReport) -> bool {
+        let window = r
+            .report_interval_ms
+            .max(MIN_INTERVAL_MS)
+            .saturating_mul(ACTIVE_INTERVALS);
+        self.is_live(r) && self.now_ms.saturating_sub(r.reported_at_ms) <= window
+    }
+
     fn wants(&self, r: &StatusReport) -> bool {
         self.api.as_deref().is_none_or(|a| a == r.api_id)
     }
@@ -91,6 +109,8 @@ pub struct EnvRow {
     pub key: String,
     pub environment: String,
     pub live: bool,
+    /// Live and reported within [`ACTIVE_INTERVALS`] report intervals.
+    pub active: bool,
     pub revision: u64,
     pub stale: bool,
     pub behind: bool,
@@ -113,25 +133,31 @@ impl GatewayRow {
     fn live(&self) -> impl Iterator<Item = &EnvRow> {
         self.environments.iter().filter(|e| e.live)
     }
+    fn active(&self) -> impl Iterator<Item = &EnvRow> {
+        self.environments.iter().filter(|e| e.active)
+    }
     pub fn live_count(&self) -> usize {
         self.live().count()
+    }
+    pub fn active_count(&self) -> usize {
+        self.active().count()
     }
     pub fn is_live(&self) -> bool {
         self.live_count() > 0
     }
     pub fn stale(&self) -> usize {
-        self.live().filter(|e| e.stale).count()
+        self.active().filter(|e| e.stale).count()
     }
     pub fn behind(&self) -> usize {
-        self.live().filter(|e| e.behind).count()
+        self.active().filter(|e| e.behind).count()
     }
     pub fn nacking(&self) -> usize {
-        self.live().filter(|e| !e.nacks.is_empty()).count()
+        self.active().filter(|e| !e.nacks.is_empty()).count()
     }
-    /// The live environments' outstanding NACKs, one per record (partition, offset).
+    /// The active environments' outstanding NACKs, one per record (partition, offset).
     pub fn nacks(&self) -> Vec<&RejectedEvent> {
         let mut seen = BTreeSet::new();
-        self.live()
+        self.active()
             .flat_map(|e| e.nacks.iter())
             .filter(|n| seen.insert((n.partition, n.offset)))
             .collect()
@@ -153,10 +179,13 @@ impl GatewayRow {
         self.is_live() && self.stale() == 0 && self.behind() == 0 && self.nacking() == 0
     }
     /// One word for the row: `reconciled`, `nacking`, `stale`, `behind` (worst first among
-    /// the last three) or `gone` (no live environment).
+    /// the last three), `idle` (live, but no environment active: nothing serves a decision
+    /// without catching up first; counted as reconciled) or `gone` (no live environment).
     pub fn state(&self) -> &'static str {
         if !self.is_live() {
             "gone"
+        } else if self.active_count() == 0 {
+            "idle"
         } else if self.nacking() > 0 {
             "nacking"
         } else if self.stale() > 0 {
@@ -232,6 +261,7 @@ pub fn fleet(reports: &Reports, q: &FleetQuery) -> FleetView {
             key: r.key(),
             environment: r.environment.clone(),
             live,
+            active: q.is_active(r),
             revision: r.revision,
             stale: r.stale,
             behind: revision.is_some_and(|target| r.revision < target),
@@ -253,6 +283,9 @@ pub struct RolloutProgress {
     pub applied: Vec<(GatewayId, u64)>,
     /// Gateways still waited for, and why.
     pub waiting: Vec<(GatewayId, String)>,
+    /// Gateways not waited for because no environment of theirs is active: each catches up
+    /// before its next decision.
+    pub idle: Vec<GatewayId>,
 }
 
 impl RolloutProgress {
@@ -320,7 +353,12 @@ impl Rollout {
             if !g.is_live() {
                 continue; // aged out during the rollout: gone, not waited for
             }
-            let live: Vec<&EnvRow> = g.environments.iter().filter(|e| e.live).collect();
+            let live: Vec<&EnvRow> = g.active().collect();
+            if live.is_empty() {
+                // Frozen or reclaimed since it last reported: nothing to wait for.
+                out.idle.push(g.id.clone());
+                continue;
+            }
             let nacks: Vec<String> = g
                 .nacks()
                 .iter()
@@ -603,12 +641,63 @@ mod tests {
         );
     }
 
+    #[test]
+    fn an_environment_silent_for_two_report_intervals_is_idle_and_not_waited_for() {
+        // orders had two environments; Lambda reclaimed one (last report 3 minutes ago, at
+        // the old revision, 60 s interval). quiet's only environment has not been invoked
+        // for 5 minutes.
+        let start = reports(vec![
+            report("orders", 1, 8, NOW - 50),
+            report("orders", 2, 8, NOW - 3 * 60_000),
+            report("quiet", 3, 8, NOW - 5 * 60_000),
+        ]);
+        let q = query();
+        let mut rollout = Rollout::new(9, NOW - 40, &start, &q);
+        let mut now = start.clone();
+        let applied = report("orders", 1, 9, NOW - 10);
+        rollout.observe(&applied, &q);
+        now.observe(applied);
+        let p = rollout.progress(&now, &q);
+        assert!(p.done(), "{p:?}");
+        assert_eq!(p.applied.len(), 1, "{p:?}");
+        assert_eq!(
+            p.idle.iter().map(|g| g.gateway.as_str()).collect::<Vec<_>>(),
+            ["quiet"]
+        );
+        let v = fleet(&now, &FleetQuery { revision: Some(9), ..q.clone() });
+        let states: Vec<(&str, &str, usize, usize)> = v
+            .gateways
+            .iter()
+            .map(|g| (g.id.gateway.as_str(), g.state(), g.active_count(), g.live_count()))
+            .collect();
+        assert_eq!(states, [("orders", "reconciled", 1, 2), ("quiet", "idle", 0, 1)]);
+        assert_eq!(v.headline(), "reconciled 2/2 gateways at revision 9");
+    }
+
+    #[test]
+    fn the_active_window_is_two_of_the_environments_own_intervals() {
+        let q = query();
+        let mut r = report("orders", 1, 8, NOW - 2 * 60_000);
+        assert!(q.is_active(&r), "exactly two intervals");
+        r.reported_at_ms -= 1;
+        assert!(!q.is_active(&r) && q.is_live(&r), "idle, still live");
+        r.report_interval_ms = 600_000;
+        assert!(q.is_active(&r), "a longer interval, a longer window");
+        // A report claiming no interval gets the reporter's minimum, not a zero window.
+        let mut r = report("orders", 1, 8, NOW - 1_500);
+        r.report_interval_ms = 0;
+        assert!(q.is_active(&r));
+        r.reported_at_ms = NOW - 2_001;
+        assert!(!q.is_active(&r));
+    }
+
     proptest! {
         /// Whatever the reports, M <= N, every counted gateway is live, and the exit gate
-        /// holds exactly when every live environment is at the revision, fresh and NACK-free.
+        /// holds exactly when every active environment is at the revision, fresh and
+        /// NACK-free (idle environments catch up before their next decision).
         #[test]
-        fn the_gate_is_the_conjunction_over_live_environments(
-            envs in proptest::collection::vec((0u8..4, 0u8..16, 0u64..5, 0u64..(2 * DEFAULT_AGE_OUT_MS), any::<bool>(), any::<bool>()), 0..24),
+        fn the_gate_is_the_conjunction_over_active_environments(
+            envs in proptest::collection::vec((0u8..4, 0u8..16, 0u64..5, prop_oneof![0u64..200_000, 0u64..(2 * DEFAULT_AGE_OUT_MS)], any::<bool>(), any::<bool>()), 0..24),
             pinned in proptest::option::of(0u64..5),
         ) {
             let list: Vec<StatusReport> = envs.iter().map(|(g, n, rev, age, stale, nack)| {
@@ -623,8 +712,27 @@ mod tests {
             prop_assert!(v.reconciled() <= v.live());
             let live: Vec<&StatusReport> = r.iter().filter(|x| q.is_live(x)).collect();
             let target = pinned.or_else(|| live.iter().map(|x| x.revision).max());
-            let expected = !live.is_empty() && live.iter().all(|x| !x.stale && outstanding_nacks(x).is_empty() && target.is_none_or(|t| x.revision >= t));
+            let expected = !live.is_empty() && live.iter().filter(|x| q.is_active(x)).all(|x| !x.stale && outstanding_nacks(x).is_empty() && target.is_none_or(|t| x.revision >= t));
             prop_assert_eq!(v.all_reconciled(), expected);
+        }
+
+        /// Without NACKs, a rollout is done exactly when no active environment is behind:
+        /// idle and aged-out environments are never waited for, active ones always.
+        #[test]
+        fn a_rollout_waits_for_exactly_the_active_environments_behind(
+            envs in proptest::collection::vec((0u8..4, 0u8..16, 8u64..11, prop_oneof![0u64..200_000, 0u64..(2 * DEFAULT_AGE_OUT_MS)], prop_oneof![Just(1_000u64), Just(60_000u64)]), 0..24),
+        ) {
+            let list: Vec<StatusReport> = envs.iter().map(|(g, n, rev, age, interval)| {
+                let mut r = report(&format!("g{g}"), *n, *rev, NOW - age);
+                r.report_interval_ms = *interval;
+                r
+            }).collect();
+            let r = reports(list);
+            let q = query();
+            let rollout = Rollout::new(10, NOW, &r, &q);
+            let p = rollout.progress(&r, &q);
+            let waited = r.iter().any(|x| q.is_active(x) && x.revision < 10);
+            prop_assert_eq!(p.done(), !waited, "{:?}", p);
         }
     }
 }

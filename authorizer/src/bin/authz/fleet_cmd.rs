@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use authorizer::config::{KafkaAuth, StreamConfig};
 use authorizer::observe::unix_millis;
-use authorizer::status::fleet::outstanding_nacks;
+use authorizer::status::fleet::{outstanding_nacks, ACTIVE_INTERVALS};
 use authorizer::status::{
     decode, fleet, FleetQuery, FleetView, Reports, Rollout, StatusError, STATUS_TOPIC,
 };
@@ -239,7 +239,7 @@ fn as_json(view: &FleetView, reports: &Reports, q: &FleetQuery) -> serde_json::V
                 .iter()
                 .filter(|r| r.gateway_id() == g.id && q.api.as_deref().is_none_or(|a| a == r.api_id))
                 .map(|r| {
-                    json!({"environment": r.environment, "live": q.is_live(r), "revision": r.revision, "source": r.source,
+                    json!({"environment": r.environment, "live": q.is_live(r), "active": q.is_active(r), "revision": r.revision, "source": r.source,
                            "stale": r.stale, "staleness_ms": r.staleness_ms, "caught_up": r.caught_up,
                            "last_seen_ms": r.reported_at_ms, "rejected_total": r.rejected_total,
                            "nacks": outstanding_nacks(r), "module_version": r.module_version,
@@ -247,7 +247,7 @@ fn as_json(view: &FleetView, reports: &Reports, q: &FleetQuery) -> serde_json::V
                 })
                 .collect();
             json!({"gateway": g.id.gateway, "account": g.id.account, "region": g.id.region, "api_ids": g.api_ids,
-                   "state": g.state(), "live_environments": g.live_count(), "environments": envs,
+                   "state": g.state(), "live_environments": g.live_count(), "active_environments": g.active_count(), "environments": envs,
                    "revision": g.revisions().map(|(a, b)| json!({"min": a, "max": b})),
                    "stale": g.stale(), "behind": g.behind(), "nacking": g.nacking(), "nacks": g.nacks(),
                    "last_seen_ms": g.last_seen_ms(), "module_versions": g.module_versions,
@@ -379,9 +379,15 @@ pub fn finish(watch: Option<Watch>, revision: u64) -> Result<ExitCode, String> {
                 );
             }
         }
-        let seen = !p.applied.is_empty() || !p.waiting.is_empty();
+        let seen = !p.applied.is_empty() || !p.waiting.is_empty() || !p.idle.is_empty();
         if seen && p.done() {
             warn_skipped(&skipped);
+            for g in &p.idle {
+                println!(
+                    "idle {} ({}/{}): no environment reported within {ACTIVE_INTERVALS} report intervals (frozen or reclaimed); each catches up before its next decision, not waited for",
+                    g.gateway, g.account, g.region
+                );
+            }
             println!(
                 "rolled out revision {revision} to {} gateway(s) in {} ms",
                 p.applied.len(),
