@@ -2,12 +2,15 @@
 //! (EMF) records, and the clock they are stamped with. Nothing here ever prints a token, a
 //! claim value other than the client id, or key material.
 
+use std::fmt;
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use serde::Serialize;
 use serde_json::{json, Value};
 
-use crate::apigw::Outcome;
+use crate::apigw::{Outcome, Shape};
 use crate::config::LogLevel;
+use crate::decision::{Effect, Reason};
 
 /// The CloudWatch namespace of every metric the authorizer emits.
 pub const METRIC_NAMESPACE: &str = "TeamGateway/Authorizer";
@@ -38,34 +41,57 @@ pub fn log(config_level: LogLevel, level: LogLevel, mut line: Value) {
     println!("{line}");
 }
 
+/// The log line of one decision (`decision_log`), written with `{}` or `serde_json`. A typed
+/// record borrowing from the outcome: its members are declared in sorted order, so it writes
+/// the same bytes as the sorted `serde_json::Value` earlier versions built
+/// ([`reference::decision_log`], which the tests hold it to) without building a map.
+#[derive(Debug, Serialize)]
+pub struct DecisionLog<'a> {
+    api_id: &'a str,
+    effect: Effect,
+    event: Option<Shape>,
+    latency_us: u64,
+    level: &'static str,
+    method: Option<&'a str>,
+    msg: &'static str,
+    path: Option<&'a str>,
+    principal: Option<&'a str>,
+    reason: Reason,
+    request_id: &'a str,
+    revision: u64,
+    route: Option<&'a str>,
+    stale: bool,
+}
+
 /// The log line for one decision.
-pub fn decision_log(
-    outcome: &Outcome,
-    api_id: &str,
+pub fn decision_log<'a>(
+    outcome: &'a Outcome,
+    api_id: &'a str,
     latency_us: u64,
     stale: bool,
-    request_id: &str,
-) -> Value {
+    request_id: &'a str,
+) -> DecisionLog<'a> {
     let d = &outcome.decision;
-    json!({
-        "level": "info",
-        "msg": "decision",
-        "request_id": request_id,
-        "api_id": api_id,
-        "effect": d.effect,
-        "reason": d.reason,
-        "principal": d.principal,
-        "method": outcome.method,
-        "path": outcome.path,
-        "route": d.route,
-        "event": outcome.shape,
-        "revision": d.revision,
-        "stale": stale,
-        "latency_us": latency_us,
-    })
+    DecisionLog {
+        api_id,
+        effect: d.effect,
+        event: outcome.shape,
+        latency_us,
+        level: "info",
+        method: outcome.method.as_deref(),
+        msg: "decision",
+        path: outcome.path.as_deref(),
+        principal: d.principal.as_deref(),
+        reason: d.reason,
+        request_id,
+        revision: d.revision,
+        route: d.route.as_deref(),
+        stale,
+    }
 }
 
 /// An EMF record: CloudWatch turns the listed members into metrics; the rest stay log fields.
+/// For the policy stream's occasional records; each decision's is [`decision_metrics`].
 pub fn emf(timestamp_ms: u64, dimensions: &[(&str, &str)], metrics: &[(&str, f64, &str)]) -> Value {
     let mut record = serde_json::Map::new();
     let dim_names: Vec<&str> = dimensions.iter().map(|(k, _)| *k).collect();
@@ -93,33 +119,126 @@ pub fn emf(timestamp_ms: u64, dimensions: &[(&str, &str)], metrics: &[(&str, f64
     Value::Object(record)
 }
 
+/// The EMF record of one decision (`decision_metrics`), written with `{}` or `serde_json`: the
+/// same bytes as [`emf`] with these dimensions and metrics (members in sorted order, the
+/// values as `f64` as there), built without a map ([`reference::decision_metrics`]).
+#[derive(Debug, Serialize)]
+pub struct DecisionMetrics<'a> {
+    #[serde(rename = "ApiId")]
+    api_id: &'a str,
+    #[serde(rename = "Decisions")]
+    decisions: f64,
+    #[serde(rename = "Effect")]
+    effect: &'static str,
+    #[serde(rename = "PolicyRevision")]
+    policy_revision: f64,
+    #[serde(rename = "PolicyStalenessMs")]
+    policy_staleness_ms: f64,
+    #[serde(rename = "Reason")]
+    reason: &'static str,
+    #[serde(rename = "StaleDecisions")]
+    stale_decisions: f64,
+    #[serde(rename = "_aws")]
+    aws: EmfMetadata,
+}
+
+/// The `_aws` member of an EMF record with a fixed set of dimensions and metrics.
+#[derive(Debug, Serialize)]
+struct EmfMetadata {
+    #[serde(rename = "CloudWatchMetrics")]
+    cloudwatch_metrics: [&'static MetricDirective; 1],
+    #[serde(rename = "Timestamp")]
+    timestamp: u64,
+}
+
+#[derive(Debug, Serialize)]
+struct MetricDirective {
+    #[serde(rename = "Dimensions")]
+    dimensions: [&'static [&'static str]; 1],
+    #[serde(rename = "Metrics")]
+    metrics: &'static [MetricDefinition],
+    #[serde(rename = "Namespace")]
+    namespace: &'static str,
+}
+
+#[derive(Debug, Serialize)]
+struct MetricDefinition {
+    #[serde(rename = "Name")]
+    name: &'static str,
+    #[serde(rename = "Unit")]
+    unit: &'static str,
+}
+
+/// What CloudWatch makes of each decision record: its dimensions and metrics, in the order
+/// of [`DecisionMetrics`]' members.
+static DECISION_DIRECTIVE: MetricDirective = MetricDirective {
+    dimensions: [&["ApiId", "Effect", "Reason"]],
+    metrics: &[
+        MetricDefinition {
+            name: "Decisions",
+            unit: "Count",
+        },
+        MetricDefinition {
+            name: "PolicyRevision",
+            unit: "None",
+        },
+        MetricDefinition {
+            name: "PolicyStalenessMs",
+            unit: "Milliseconds",
+        },
+        MetricDefinition {
+            name: "StaleDecisions",
+            unit: "Count",
+        },
+    ],
+    namespace: METRIC_NAMESPACE,
+};
+
 /// The metrics of one decision: a count by effect and reason, the policy revision and staleness.
-pub fn decision_metrics(
+pub fn decision_metrics<'a>(
     outcome: &Outcome,
-    api_id: &str,
+    api_id: &'a str,
     timestamp_ms: u64,
     staleness_ms: u64,
     stale: bool,
-) -> Value {
+) -> DecisionMetrics<'a> {
     let d = &outcome.decision;
     let effect = match d.effect {
-        crate::decision::Effect::Allow => "allow",
-        crate::decision::Effect::Deny => "deny",
+        Effect::Allow => "allow",
+        Effect::Deny => "deny",
     };
-    emf(
-        timestamp_ms,
-        &[
-            ("ApiId", api_id),
-            ("Effect", effect),
-            ("Reason", d.reason.as_str()),
-        ],
-        &[
-            ("Decisions", 1.0, "Count"),
-            ("PolicyRevision", d.revision as f64, "None"),
-            ("PolicyStalenessMs", staleness_ms as f64, "Milliseconds"),
-            ("StaleDecisions", if stale { 1.0 } else { 0.0 }, "Count"),
-        ],
-    )
+    DecisionMetrics {
+        api_id,
+        decisions: 1.0,
+        effect,
+        policy_revision: d.revision as f64,
+        policy_staleness_ms: staleness_ms as f64,
+        reason: d.reason.as_str(),
+        stale_decisions: if stale { 1.0 } else { 0.0 },
+        aws: EmfMetadata {
+            cloudwatch_metrics: [&DECISION_DIRECTIVE],
+            timestamp: timestamp_ms,
+        },
+    }
+}
+
+/// Writes a typed record as one JSON line's text (without the newline).
+fn write_json<T: Serialize>(record: &T, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    // The records hold only strings, integers, finite floats and booleans: never an error.
+    let text = serde_json::to_string(record).map_err(|_| fmt::Error)?;
+    f.write_str(&text)
+}
+
+impl fmt::Display for DecisionLog<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write_json(self, f)
+    }
+}
+
+impl fmt::Display for DecisionMetrics<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write_json(self, f)
+    }
 }
 
 /// The Value-based builders the typed records above replaced, kept verbatim: the byte-for-byte
@@ -245,8 +364,8 @@ mod tests {
 
     use proptest::prelude::*;
 
-    use crate::apigw::{handle_event, Context, Response, Served, Shape, SimpleResponse};
-    use crate::decision::{Decision, Effect, Reason};
+    use crate::apigw::{handle_event, Context, Response, Served, SimpleResponse};
+    use crate::decision::Decision;
 
     fn outcome(
         reason: Reason,
