@@ -303,12 +303,24 @@ fn producer(inner: &Inner) -> Result<BaseProducer<GatewayContext>, String> {
     let brokers = resolve_brokers(&inner.stream)?;
     let (mut c, ctx) = client_config(&inner.stream, &brokers)?;
     c.set("client.id", "gateway-authorizer-status")
+        .set(
+            "connections.max.idle.ms",
+            status_idle_ms(inner.settings.interval_ms).to_string(),
+        )
         .set("linger.ms", "5")
         // A few reports at most wait; a newer one supersedes them anyway.
         .set("queue.buffering.max.messages", "16")
         .set("message.timeout.ms", "300000");
     c.create_with_context(ctx)
         .map_err(|e| format!("cannot create the status producer: {e}"))
+}
+
+/// How long the status producer keeps an idle connection: beyond two report intervals, so
+/// an environment invoked about once an interval reports on the connection it has instead
+/// of opening one per report (MSK limits the rate of new IAM connections per broker; see
+/// docs/capacity.md, "Status reports"). Never below the other clients' 60 s.
+fn status_idle_ms(interval_ms: u64) -> u64 {
+    interval_ms.saturating_mul(2).saturating_add(10_000).max(60_000)
 }
 
 fn run(inner: &Inner) {
@@ -480,6 +492,16 @@ mod tests {
             "{problems:?}"
         );
         assert_ne!(new_environment_id(), new_environment_id());
+    }
+
+    #[test]
+    fn the_status_connection_outlives_two_report_intervals() {
+        assert_eq!(status_idle_ms(DEFAULT_INTERVAL_MS), 130_000);
+        assert_eq!(status_idle_ms(1_000), 60_000, "never below the other clients'");
+        assert_eq!(status_idle_ms(u64::MAX), u64::MAX);
+        for interval in [1_000, 30_000, 60_000, 600_000] {
+            assert!(status_idle_ms(interval) > 2 * interval);
+        }
     }
 
     #[test]
