@@ -486,6 +486,7 @@ story() {
   say "   reactivation -> allowed:           $REACTIVATE"
   say "   publish --wait, three gateways:    ${WAIT_MS} ms until every gateway reported the revision"
   say "   a frozen gateway:                  publish --wait times out naming it; authz fleet exits non-zero"
+  say "                                      (for two report intervals; then it counts as idle: it catches up before its next decision)"
   say "   logs: $RUN/{authorizer,orders-canary,orders-eu,gateway,upstream}.log"
 }
 
