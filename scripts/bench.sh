@@ -55,10 +55,12 @@ echo "## under the Lambda emulator (aws-lambda-rie): cold start and one instance
 bash scripts/bench/rie.sh
 
 echo
-echo "## fleet propagation: ${FLEET_INSTANCES:-100} instances (aws-lambda-rie + bootstrap each) on 3 KRaft nodes with racks, status reporting on, scripts/bench/fleet.sh"
-# The convergence plot of docs/fleet-convergence.png comes from this run. 100, not 200: on
-# 2 cores 200 emulator + bootstrap pairs did not all start within 120 s (BENCHMARKS.md).
-FLEET_CLUSTER=3 FLEET_STATUS=1 FLEET_INSTANCES="${FLEET_INSTANCES:-100}" FLEET_ROUNDS="${FLEET_ROUNDS:-10}" \
+echo "## fleet propagation: ${FLEET_INSTANCES:-200} authorizer environments in one process (FLEET_MODE=${FLEET_MODE:-inproc}) on 3 KRaft nodes with racks, status reporting on, scripts/bench/fleet.sh"
+# The convergence plot of docs/fleet-convergence.png comes from this run. In one process:
+# on 2 cores 200 emulator + bootstrap pairs did not all start (BENCHMARKS.md);
+# FLEET_MODE=emulator FLEET_INSTANCES=50 runs the real bootstrap under aws-lambda-rie instead.
+FLEET_CLUSTER=3 FLEET_STATUS=1 FLEET_MODE="${FLEET_MODE:-inproc}" FLEET_INSTANCES="${FLEET_INSTANCES:-200}" \
+  FLEET_ROUNDS="${FLEET_ROUNDS:-20}" FLEET_GAP="${FLEET_GAP:-5s}" \
   FLEET_POLL="${FLEET_POLL:-100ms}" FLEET_STARTUP_TIMEOUT="${FLEET_STARTUP_TIMEOUT:-240s}" \
   FLEET_ROUND_TIMEOUT="${FLEET_ROUND_TIMEOUT:-60s}" FLEET_WAIT_TIMEOUT="${FLEET_WAIT_TIMEOUT:-15s}" \
   FLEET_PNG=docs/fleet-convergence.png KAFKA_READY_TIMEOUT="${KAFKA_READY_TIMEOUT:-180}" \

@@ -24,7 +24,9 @@
 # KAFKA_READY_TIMEOUT (s, 60), KAFKA_STOP_TIMEOUT (s, 60); for a cluster KAFKA_RACKS (racks
 # given to nodes in turn, default "az1 az2 az3") and KAFKA_REPLICA_SELECTOR (the brokers'
 # replica.selector.class, default org.apache.kafka.common.replica.RackAwareReplicaSelector;
-# "leader" keeps Kafka's default, every fetch from the leader).
+# "leader" keeps Kafka's default, every fetch from the leader); KAFKA_OFFSETS_PARTITIONS
+# (partitions of __consumer_offsets, default 1 for a quick start; 50, Kafka's and MSK's
+# default, spreads the consumers' group coordinators over the brokers).
 set -euo pipefail
 
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -144,6 +146,7 @@ render_config() {
   sed -e "s|@HOST@|$HOST|g" -e "s|@PORT@|$PORT|g" \
       -e "s|@CONTROLLER_PORT@|$CONTROLLER_PORT|g" -e "s|@DATA_DIR@|$DATA|g" \
       -e "s|@NODE_ID@|$NODE_ID|g" -e "s|@VOTERS@|$VOTERS|g" -e "s|@RF@|$NODE_RF|g" \
+      -e "s|@OFFSETS_PARTITIONS@|${KAFKA_OFFSETS_PARTITIONS:-1}|g" \
       "$KAFKA_SRC/server.properties.in" >"$CONF"
   if [ -n "$NODE_RACK" ]; then
     echo "broker.rack=$NODE_RACK" >>"$CONF"

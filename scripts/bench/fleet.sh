@@ -10,10 +10,13 @@
 #                                     FLEET_ROUNDS=20, FLEET_POLL=50ms)
 #   FLEET_CLUSTER=3: a cluster of 3 KRaft nodes with racks (scripts/kafka.sh cluster up 3,
 #     nodes on FLEET_KAFKA's port, +2, +4) and the recommended layout (docs/capacity.md):
-#     policy and status topics with replication 3.
+#     policy and status topics with replication 3, the status topic with 3 partitions, and
+#     __consumer_offsets with 50 partitions as on MSK.
 #   FLEET_STATUS=1: the instances report to a status topic of their own (AUTHZ_STATUS_TOPIC,
 #     one gateway name) and each round publishes with `authz publish --wait`, so a round
 #     also measures publish start -> every environment reported the revision applied.
+#   FLEET_GAP (1s): idle time between rounds (longer than the clients' 60 s idle timeout in
+#     all makes "connections after the rounds" the steady state).
 #   FLEET_STARTUP_TIMEOUT (120s), FLEET_ROUND_TIMEOUT (30s), FLEET_WAIT_TIMEOUT (20s, --wait's
 #     bound; a round whose --wait times out is counted and keeps the bound as its figure).
 #   FLEET_MODE=inproc: the instances are environments of one process
@@ -77,7 +80,9 @@ if ! KAFKA_BOOTSTRAP="$kafka" bash scripts/kafka.sh $kcmd status >/dev/null 2>&1
   kafka_started=1
 fi
 if [ "$nodes" -gt 1 ]; then
-  brokers="$(KAFKA_BOOTSTRAP="$kafka" bash scripts/kafka.sh cluster up "$nodes" | tail -n 1)"
+  # __consumer_offsets with MSK's 50 partitions, so group coordinators spread over the nodes
+  # as they do on MSK (applies when this script starts the cluster).
+  brokers="$(KAFKA_OFFSETS_PARTITIONS="${KAFKA_OFFSETS_PARTITIONS:-50}" KAFKA_BOOTSTRAP="$kafka" bash scripts/kafka.sh cluster up "$nodes" | tail -n 1)"
 else
   KAFKA_BOOTSTRAP="$kafka" bash scripts/kafka.sh up >/dev/null
 fi
@@ -107,7 +112,7 @@ echo "before: $(load_now), $(free -m | awk '/^Mem:/ {print $3}') MiB in use"
 env "${status_env[@]}" AUTHZ_API_ID=orders AUTHZ_POLICY_FILE="$fx/fleet-active.json" AUTHZ_LOG_LEVEL=error \
 AUTHZ_KAFKA_BROKERS="$brokers" AUTHZ_KAFKA_TOPIC="$topic" AUTHZ_KAFKA_AUTH=plaintext \
   "$rb" fleet -brokers "$brokers" -topic "$topic" -instances "$instances" -rounds "$rounds" -poll "$poll" \
-    -startup-timeout "$startup" -timeout "$round_timeout" -event "$fx/fleet-event.json" -suspended "$fx/fleet-suspended.json" -active "$fx/fleet-active.json" \
+    -startup-timeout "$startup" -timeout "$round_timeout" -gap "${FLEET_GAP:-1s}" -event "$fx/fleet-event.json" -suspended "$fx/fleet-suspended.json" -active "$fx/fleet-active.json" \
     "${status_args[@]}" "${mode_args[@]}" >"$out/fleet.json"
 # The summary (the per-round, per-instance times stay in the file, for the plot).
 python3 -c 'import json, sys; r = json.load(open(sys.argv[1])); print(json.dumps({k: v for k, v in r.items() if not k.startswith("per_round")}))' "$out/fleet.json"

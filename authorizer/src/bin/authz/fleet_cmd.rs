@@ -69,6 +69,10 @@ pub struct FleetArgs {
     /// Replication factor for --create-topic.
     #[arg(long, default_value_t = 3)]
     replication_factor: i32,
+    /// Partitions for --create-topic: as many as brokers, so the environments' status
+    /// connections spread over them (docs/capacity.md).
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(i32).range(1..=1000))]
+    partitions: i32,
     /// Seconds to wait for the broker.
     #[arg(long, default_value_t = 15)]
     timeout: u64,
@@ -270,14 +274,14 @@ pub fn fleet_cmd(args: FleetArgs) -> Result<ExitCode, String> {
         create_topic_with(
             &cfg,
             &args.brokers,
-            1,
+            args.partitions,
             args.replication_factor,
             &status_topic_config(),
             timeout,
         )?;
         println!(
-            "created {} (compact,delete; retention 7 days)",
-            args.status_topic
+            "created {} ({} partition(s); compact,delete; retention 7 days)",
+            args.status_topic, args.partitions
         );
         return Ok(ExitCode::SUCCESS);
     }
