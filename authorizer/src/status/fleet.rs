@@ -661,16 +661,35 @@ mod tests {
         assert!(p.done(), "{p:?}");
         assert_eq!(p.applied.len(), 1, "{p:?}");
         assert_eq!(
-            p.idle.iter().map(|g| g.gateway.as_str()).collect::<Vec<_>>(),
+            p.idle
+                .iter()
+                .map(|g| g.gateway.as_str())
+                .collect::<Vec<_>>(),
             ["quiet"]
         );
-        let v = fleet(&now, &FleetQuery { revision: Some(9), ..q.clone() });
+        let v = fleet(
+            &now,
+            &FleetQuery {
+                revision: Some(9),
+                ..q.clone()
+            },
+        );
         let states: Vec<(&str, &str, usize, usize)> = v
             .gateways
             .iter()
-            .map(|g| (g.id.gateway.as_str(), g.state(), g.active_count(), g.live_count()))
+            .map(|g| {
+                (
+                    g.id.gateway.as_str(),
+                    g.state(),
+                    g.active_count(),
+                    g.live_count(),
+                )
+            })
             .collect();
-        assert_eq!(states, [("orders", "reconciled", 1, 2), ("quiet", "idle", 0, 1)]);
+        assert_eq!(
+            states,
+            [("orders", "reconciled", 1, 2), ("quiet", "idle", 0, 1)]
+        );
         assert_eq!(v.headline(), "reconciled 2/2 gateways at revision 9");
     }
 

@@ -320,7 +320,10 @@ fn producer(inner: &Inner) -> Result<BaseProducer<GatewayContext>, String> {
 /// of opening one per report (MSK limits the rate of new IAM connections per broker; see
 /// docs/capacity.md, "Status reports"). Never below the other clients' 60 s.
 fn status_idle_ms(interval_ms: u64) -> u64 {
-    interval_ms.saturating_mul(2).saturating_add(10_000).max(60_000)
+    interval_ms
+        .saturating_mul(2)
+        .saturating_add(10_000)
+        .max(60_000)
 }
 
 fn run(inner: &Inner) {
@@ -497,7 +500,11 @@ mod tests {
     #[test]
     fn the_status_connection_outlives_two_report_intervals() {
         assert_eq!(status_idle_ms(DEFAULT_INTERVAL_MS), 130_000);
-        assert_eq!(status_idle_ms(1_000), 60_000, "never below the other clients'");
+        assert_eq!(
+            status_idle_ms(1_000),
+            60_000,
+            "never below the other clients'"
+        );
         assert_eq!(status_idle_ms(u64::MAX), u64::MAX);
         for interval in [1_000, 30_000, 60_000, 600_000] {
             assert!(status_idle_ms(interval) > 2 * interval);
