@@ -54,6 +54,11 @@ output "deployment_id" {
   value       = aws_api_gateway_deployment.this.id
 }
 
+output "deployment_trigger" {
+  description = "The deployment's trigger (sha1 of the document, the resource policy and the endpoint): it changes, and the stage is redeployed, whenever one of them does."
+  value       = aws_api_gateway_deployment.this.triggers.redeployment
+}
+
 output "body" {
   description = "The OpenAPI document (JSON) that defines the REST API: paths, integrations, the authorizer's security scheme, gateway responses, CORS preflights."
   value       = local.body
