@@ -356,7 +356,9 @@ data "aws_api_gateway_authorizers" "this" {
 }
 
 resource "aws_lambda_permission" "authorizer" {
-  statement_id  = "AllowApiGatewayAuthorizer-${aws_api_gateway_rest_api.this.id}"
+  # A new statement id for the new source ARN: the upgrade from the per-authorizer
+  # statement creates this one before it deletes that one, with no moment without either.
+  statement_id  = "AllowApiGatewayAuthorizers-${aws_api_gateway_rest_api.this.id}"
   action        = "lambda:InvokeFunction"
   function_name = local.authorizer.function_name
   principal     = "apigateway.amazonaws.com"
@@ -364,6 +366,10 @@ resource "aws_lambda_permission" "authorizer" {
   # document is in place, and a permission keyed on it would be replaced (a moment without
   # one) whenever a PUT gave the authorizer a new id.
   source_arn = "${aws_api_gateway_rest_api.this.execution_arn}/authorizers/*"
+
+  lifecycle {
+    create_before_destroy = true
+  }
 }
 
 # VPC links to network load balancers in the team's VPC (private backends).
