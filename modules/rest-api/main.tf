@@ -323,7 +323,7 @@ resource "aws_api_gateway_rest_api" "this" {
     }
     precondition {
       condition     = length(local.unused_vpc_links) == 0
-      error_message = "vpc_links entries no route uses: ${join(", ", local.unused_vpc_links)}. A link no route names reaches nothing (and one created here costs an NLB attachment for nothing); remove it from vpc_links, or point a route at it (integration = { type = \"vpc_link\", vpc_link = \"<key>\", uri = ... })."
+      error_message = "vpc_links entries no route uses: ${join(", ", local.unused_vpc_links)}. A link no route names reaches nothing; remove it from vpc_links, or point a route at it (integration = { type = \"vpc_link\", vpc_link = \"<key>\", uri = ... })."
     }
   }
 }
