@@ -97,7 +97,7 @@ run "methods_and_authorizer" {
   }
 
   assert {
-    condition     = aws_lambda_permission.authorizer.source_arn == "arn:aws:execute-api:eu-west-1:123456789012:r1s2t3/authorizers/*" && output.authorizer_id == "rauth1"
+    condition     = aws_lambda_permission.authorizers.source_arn == "arn:aws:execute-api:eu-west-1:123456789012:r1s2t3/authorizers/*" && output.authorizer_id == "rauth1"
     error_message = "The authorizer's permission is scoped to this API's authorizers (…/authorizers/*); authorizer_id is the document's authorizer."
   }
 

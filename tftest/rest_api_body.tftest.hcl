@@ -57,7 +57,7 @@ run "before_the_removal" {
   }
 
   assert {
-    condition     = aws_api_gateway_deployment.this.triggers.redeployment == sha1(jsonencode([output.body, "REGIONAL", [], null]))
+    condition     = aws_api_gateway_deployment.document.triggers.redeployment == sha1(jsonencode([output.body, "REGIONAL", [], null]))
     error_message = "The deployment's trigger is the document plus the endpoint and the resource policy."
   }
 }
@@ -98,7 +98,7 @@ run "removed_route_is_gone_and_redeployed" {
   }
 
   assert {
-    condition     = aws_api_gateway_deployment.this.triggers.redeployment == sha1(jsonencode([output.body, "REGIONAL", [], null]))
+    condition     = aws_api_gateway_deployment.document.triggers.redeployment == sha1(jsonencode([output.body, "REGIONAL", [], null]))
     error_message = "The deployment's trigger is the document plus the endpoint and the resource policy."
   }
 }

@@ -355,9 +355,7 @@ data "aws_api_gateway_authorizers" "this" {
   depends_on = [aws_api_gateway_rest_api.this]
 }
 
-resource "aws_lambda_permission" "authorizer" {
-  # A new statement id for the new source ARN: the upgrade from the per-authorizer
-  # statement creates this one before it deletes that one, with no moment without either.
+resource "aws_lambda_permission" "authorizers" {
   statement_id  = "AllowApiGatewayAuthorizers-${aws_api_gateway_rest_api.this.id}"
   action        = "lambda:InvokeFunction"
   function_name = local.authorizer.function_name
@@ -366,10 +364,6 @@ resource "aws_lambda_permission" "authorizer" {
   # document is in place, and a permission keyed on it would be replaced (a moment without
   # one) whenever a PUT gave the authorizer a new id.
   source_arn = "${aws_api_gateway_rest_api.this.execution_arn}/authorizers/*"
-
-  lifecycle {
-    create_before_destroy = true
-  }
 }
 
 # VPC links to network load balancers in the team's VPC (private backends).
@@ -394,7 +388,7 @@ resource "aws_lambda_permission" "integration" {
   source_arn    = "${aws_api_gateway_rest_api.this.execution_arn}/*/*"
 }
 
-resource "aws_api_gateway_deployment" "this" {
+resource "aws_api_gateway_deployment" "document" {
   rest_api_id = aws_api_gateway_rest_api.this.id
   description = "Gateway ${var.name}"
 
@@ -468,7 +462,7 @@ resource "aws_api_gateway_stage" "this" {
   # checkov:skip=CKV_AWS_73:X-Ray tracing is opt-in (xray_tracing).
   # checkov:skip=CKV2_AWS_4:Execution logging needs an account-wide CloudWatch role; access logs and authorizer decision logs cover requests.
   rest_api_id          = aws_api_gateway_rest_api.this.id
-  deployment_id        = aws_api_gateway_deployment.this.id
+  deployment_id        = aws_api_gateway_deployment.document.id
   stage_name           = local.stage_name
   xray_tracing_enabled = var.xray_tracing
   tags                 = var.tags
@@ -602,6 +596,25 @@ removed {
 
 removed {
   from = aws_api_gateway_gateway_response.this
+  lifecycle {
+    destroy = false
+  }
+}
+
+# The deployment and the authorizer's permission of the resources above are new resources
+# (aws_api_gateway_deployment.document, aws_lambda_permission.authorizers): replacing the
+# old ones in place would order their destroys after the new ones' creation, which follows
+# the PUT, and the forgets above before it (Terraform: "Cycle"). The old ones are forgotten
+# as well; docs/UPGRADE.md says how to delete them.
+removed {
+  from = aws_api_gateway_deployment.this
+  lifecycle {
+    destroy = false
+  }
+}
+
+removed {
+  from = aws_lambda_permission.authorizer
   lifecycle {
     destroy = false
   }

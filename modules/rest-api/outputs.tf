@@ -51,12 +51,12 @@ output "routes" {
 
 output "deployment_id" {
   description = "Id of the stage's deployment: a new one whenever the API (the OpenAPI document, the resource policy, the endpoint) changes."
-  value       = aws_api_gateway_deployment.this.id
+  value       = aws_api_gateway_deployment.document.id
 }
 
 output "deployment_trigger" {
   description = "The deployment's trigger (sha1 of the document, the resource policy and the endpoint): it changes, and the stage is redeployed, whenever one of them does."
-  value       = aws_api_gateway_deployment.this.triggers.redeployment
+  value       = aws_api_gateway_deployment.document.triggers.redeployment
 }
 
 output "body" {
@@ -66,7 +66,7 @@ output "body" {
 
 output "authorizer_permission_source_arn" {
   description = "Source ARN of the permission that lets this API's authorizer invoke the function."
-  value       = aws_lambda_permission.authorizer.source_arn
+  value       = aws_lambda_permission.authorizers.source_arn
 }
 
 output "vpc_link_ids" {
