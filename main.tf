@@ -152,6 +152,7 @@ module "rest_api" {
   routes     = var.routes
   stage_name = var.stage_name
   throttling = var.throttling
+  cors       = var.cors
   vpc_links  = var.vpc_links
 
   authorizer = {

@@ -73,7 +73,7 @@ variable "throttling" {
 }
 
 variable "cors" {
-  description = "CORS of the HTTP API (ignored for REST, where backends answer OPTIONS); null: no CORS. With allow_credentials, origins must be explicit. Type and defaults: `cors` in modules/http-api/README.md."
+  description = "CORS of the API; null: no CORS. With allow_credentials, origins must be explicit. HTTP API: the API's CORS configuration. REST API: an OPTIONS method with a MOCK integration (no authorizer) on every path without an OPTIONS route of its own, and the CORS headers on the gateway responses; backends' responses carry the backends' own headers. Type and defaults: `cors` in modules/http-api/README.md (the same in modules/rest-api)."
   type        = any
   default     = null
 }

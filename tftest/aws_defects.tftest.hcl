@@ -25,8 +25,8 @@ mock_provider "aws" {
   mock_resource "aws_api_gateway_rest_api" {
     defaults = { id = "r1s2t3", root_resource_id = "root00", execution_arn = "arn:aws:execute-api:eu-west-1:123456789012:r1s2t3" }
   }
-  mock_resource "aws_api_gateway_authorizer" {
-    defaults = { id = "rauth1" }
+  mock_data "aws_api_gateway_authorizers" {
+    defaults = { ids = ["rauth1"] }
   }
   mock_resource "aws_cloudwatch_log_group" {
     defaults = { arn = "arn:aws:logs:eu-west-1:123456789012:log-group:/aws/lambda/orders-authorizer" }

@@ -1,5 +1,5 @@
 # The root module, composed: every protected route carries the authorizer, public routes
-# carry none, the authorizer's permission is scoped to this API's authorizer, and no IAM
+# carry none, the authorizer's permission is scoped to this API's authorizer(s), and no IAM
 # statement is broader than it must be. Runs against a mocked AWS provider.
 
 # Computed values of the mocked provider that the assertions below compare against.
@@ -25,8 +25,8 @@ mock_provider "aws" {
   mock_resource "aws_api_gateway_rest_api" {
     defaults = { id = "r1s2t3", root_resource_id = "root00", execution_arn = "arn:aws:execute-api:eu-west-1:123456789012:r1s2t3" }
   }
-  mock_resource "aws_api_gateway_authorizer" {
-    defaults = { id = "rauth1" }
+  mock_data "aws_api_gateway_authorizers" {
+    defaults = { ids = ["rauth1"] }
   }
   mock_resource "aws_cloudwatch_log_group" {
     defaults = { arn = "arn:aws:logs:eu-west-1:123456789012:log-group:/aws/lambda/orders-authorizer" }
@@ -138,8 +138,23 @@ run "rest_api_protects_every_non_public_route" {
   }
 
   assert {
-    condition     = output.authorizer_permission_source_arn == "arn:aws:execute-api:eu-west-1:123456789012:r1s2t3/authorizers/rauth1"
-    error_message = "The REST authorizer's Lambda permission must be scoped to this API's authorizer."
+    condition     = output.authorizer_permission_source_arn == "arn:aws:execute-api:eu-west-1:123456789012:r1s2t3/authorizers/*"
+    error_message = "The REST authorizer's Lambda permission must be scoped to this API's authorizers (the document's one)."
+  }
+}
+
+run "rest_api_takes_cors" {
+  command = plan
+
+  variables {
+    api_type             = "rest"
+    rest_account_logging = "existing"
+    cors                 = { allow_origins = ["https://app.example.com"] }
+  }
+
+  assert {
+    condition     = jsondecode(module.rest_api[0].body).paths["/health"].options["x-amazon-apigateway-integration"].type == "mock"
+    error_message = "The root module's cors input reaches the REST API (MOCK preflights)."
   }
 }
 

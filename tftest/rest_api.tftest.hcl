@@ -1,5 +1,6 @@
-# modules/rest-api on its own: the resource tree, CUSTOM methods with the authorizer, NONE
-# on public ones, identity sources with the route, and a permission scoped to this authorizer.
+# modules/rest-api on its own: the OpenAPI document (paths, operations with the authorizer's
+# security scheme, none on public ones, integrations, identity sources with the route), the
+# deployment it triggers, and a permission scoped to this API's authorizers.
 
 # The ids the permission assertions compare against, and the partition and ARNs the
 # provider checks are ARNs (access-log group, CloudWatch Logs role, stage); every other
@@ -11,8 +12,8 @@ mock_provider "aws" {
   mock_resource "aws_api_gateway_rest_api" {
     defaults = { id = "r1s2t3", root_resource_id = "root00", execution_arn = "arn:aws:execute-api:eu-west-1:123456789012:r1s2t3" }
   }
-  mock_resource "aws_api_gateway_authorizer" {
-    defaults = { id = "rauth1" }
+  mock_data "aws_api_gateway_authorizers" {
+    defaults = { ids = ["rauth1"] }
   }
   mock_resource "aws_cloudwatch_log_group" {
     defaults = { arn = "arn:aws:logs:eu-west-1:123456789012:log-group:/aws/apigateway/orders/access" }
@@ -58,53 +59,112 @@ run "methods_and_authorizer" {
   }
 
   assert {
+    condition     = toset(keys(jsondecode(aws_api_gateway_rest_api.this.body).paths)) == toset(["/health", "/orders", "/orders/{id}", "/orders/{id}/items/{item}"])
+    error_message = "The document holds one path per route path."
+  }
+
+  assert {
     condition     = toset(keys(local.resource_ids)) == toset(["/", "/health", "/orders", "/orders/{id}", "/orders/{id}/items", "/orders/{id}/items/{item}"])
-    error_message = "The resource tree holds every prefix of every path."
+    error_message = "resource_ids holds every prefix of every path."
   }
 
   assert {
-    condition     = aws_api_gateway_resource.d2["/orders/{id}"].parent_id == aws_api_gateway_resource.d1["/orders"].id && aws_api_gateway_resource.d4["/orders/{id}/items/{item}"].path_part == "{item}"
-    error_message = "Each resource hangs under its parent path."
+    condition = alltrue([for k, r in var.routes : (
+      try(r.public, false)
+      ? !can(jsondecode(aws_api_gateway_rest_api.this.body).paths[split(" ", k)[1]][lower(split(" ", k)[0])].security)
+      : jsondecode(aws_api_gateway_rest_api.this.body).paths[split(" ", k)[1]][lower(split(" ", k)[0])].security == [{ "orders-authorizer" = [] }]
+    )])
+    error_message = "Every non-public operation must carry the Lambda authorizer's security scheme, a public one none."
   }
 
   assert {
-    condition     = alltrue([for k, m in aws_api_gateway_method.this : m.authorization == "CUSTOM" && m.authorizer_id == aws_api_gateway_authorizer.this.id if !try(var.routes[k].public, false)])
-    error_message = "Every non-public method must carry the Lambda authorizer."
+    condition = (
+      jsondecode(aws_api_gateway_rest_api.this.body).components.securitySchemes["orders-authorizer"]["x-amazon-apigateway-authtype"] == "custom" &&
+      jsondecode(aws_api_gateway_rest_api.this.body).components.securitySchemes["orders-authorizer"]["x-amazon-apigateway-authorizer"].type == "request" &&
+      jsondecode(aws_api_gateway_rest_api.this.body).components.securitySchemes["orders-authorizer"]["x-amazon-apigateway-authorizer"].authorizerResultTtlInSeconds == 0 &&
+      jsondecode(aws_api_gateway_rest_api.this.body).components.securitySchemes["orders-authorizer"]["x-amazon-apigateway-authorizer"].authorizerUri == var.authorizer.invoke_arn
+    )
+    error_message = "The REST authorizer is REQUEST with TTL 0 by default (never API Gateway's 300)."
   }
 
   assert {
-    condition     = aws_api_gateway_method.this["GET /health"].authorization == "NONE" && aws_api_gateway_method.this["GET /health"].authorizer_id == null
-    error_message = "A public method must carry no authorizer."
+    condition = (
+      strcontains(jsondecode(aws_api_gateway_rest_api.this.body).components.securitySchemes["orders-authorizer"]["x-amazon-apigateway-authorizer"].identitySource, "method.request.header.Authorization") &&
+      strcontains(jsondecode(aws_api_gateway_rest_api.this.body).components.securitySchemes["orders-authorizer"]["x-amazon-apigateway-authorizer"].identitySource, "context.resourcePath") &&
+      strcontains(jsondecode(aws_api_gateway_rest_api.this.body).components.securitySchemes["orders-authorizer"]["x-amazon-apigateway-authorizer"].identitySource, "context.httpMethod")
+    )
+    error_message = "REST identity sources include the token header, the method and the resource path."
   }
 
   assert {
-    condition     = aws_api_gateway_authorizer.this.type == "REQUEST" && aws_api_gateway_authorizer.this.authorizer_result_ttl_in_seconds == 0
-    error_message = "The REST authorizer is REQUEST with TTL 0 by default (never the provider's 300)."
+    condition     = aws_lambda_permission.authorizers.source_arn == "arn:aws:execute-api:eu-west-1:123456789012:r1s2t3/authorizers/*" && output.authorizer_id == "rauth1"
+    error_message = "The authorizer's permission is scoped to this API's authorizers (…/authorizers/*); authorizer_id is the document's authorizer."
   }
 
   assert {
-    condition     = strcontains(aws_api_gateway_authorizer.this.identity_source, "context.resourcePath") && strcontains(aws_api_gateway_authorizer.this.identity_source, "context.httpMethod")
-    error_message = "REST identity sources include the method and resource path."
-  }
-
-  assert {
-    condition     = aws_lambda_permission.authorizer.source_arn == "arn:aws:execute-api:eu-west-1:123456789012:r1s2t3/authorizers/rauth1"
-    error_message = "The authorizer's permission is scoped to this API's authorizer (…/authorizers/{id})."
-  }
-
-  assert {
-    condition     = aws_api_gateway_integration.this["POST /orders"].uri == "arn:aws:apigateway:eu-west-1:lambda:path/2015-03-31/functions/arn:aws:lambda:eu-west-1:123456789012:function:orders-create/invocations"
+    condition = (
+      jsondecode(aws_api_gateway_rest_api.this.body).paths["/orders"].post["x-amazon-apigateway-integration"].type == "aws_proxy" &&
+      jsondecode(aws_api_gateway_rest_api.this.body).paths["/orders"].post["x-amazon-apigateway-integration"].httpMethod == "POST" &&
+      jsondecode(aws_api_gateway_rest_api.this.body).paths["/orders"].post["x-amazon-apigateway-integration"].uri == "arn:aws:apigateway:eu-west-1:lambda:path/2015-03-31/functions/arn:aws:lambda:eu-west-1:123456789012:function:orders-create/invocations"
+    )
     error_message = "A Lambda integration calls the function through its invocation URI."
   }
 
   assert {
-    condition     = aws_api_gateway_integration.this["GET /orders/{id}"].request_parameters == tomap({ "integration.request.path.id" = "method.request.path.id" })
-    error_message = "Path parameters are passed to the HTTP backend."
+    condition = (
+      jsondecode(aws_api_gateway_rest_api.this.body).paths["/orders/{id}"].get["x-amazon-apigateway-integration"].type == "http_proxy" &&
+      jsondecode(aws_api_gateway_rest_api.this.body).paths["/orders/{id}"].get["x-amazon-apigateway-integration"].connectionType == "INTERNET" &&
+      jsondecode(aws_api_gateway_rest_api.this.body).paths["/orders/{id}"].get["x-amazon-apigateway-integration"].timeoutInMillis == 29000 &&
+      jsondecode(aws_api_gateway_rest_api.this.body).paths["/orders/{id}"].get["x-amazon-apigateway-integration"].requestParameters == { "integration.request.path.id" = "method.request.path.id" } &&
+      jsondecode(aws_api_gateway_rest_api.this.body).paths["/orders/{id}"].get.parameters == [{ name = "id", in = "path", required = true, schema = { type = "string" } }]
+    )
+    error_message = "Path parameters are method request parameters passed to the HTTP backend."
+  }
+
+  assert {
+    condition     = output.routes["GET /health"].authorization_type == "NONE" && output.routes["GET /health"].authorizer_id == null && output.routes["POST /orders"].authorization_type == "CUSTOM" && output.routes["POST /orders"].authorizer_id == "rauth1"
+    error_message = "The routes output gives each route's authorization and authorizer."
   }
 
   assert {
     condition     = aws_api_gateway_method_settings.all.settings[0].throttling_rate_limit == 100 && aws_api_gateway_method_settings.route["POST /orders"].method_path == "~1orders/POST"
     error_message = "Stage-wide and per-method throttling are set."
+  }
+
+  assert {
+    condition     = aws_api_gateway_rest_api.this.put_rest_api_mode == "overwrite"
+    error_message = "The document replaces the API (overwrite): a route it no longer holds is deleted."
+  }
+}
+
+run "per_route_throttling_keys_escape_slashes" {
+  command = plan
+
+  module {
+    source = "./modules/rest-api"
+  }
+
+  variables {
+    routes = {
+      "GET /orders/{id}" = {
+        integration = { type = "http_proxy", uri = "https://orders.internal.example.com/orders/{id}" }
+        throttling  = { burst_limit = 5, rate_limit = 2 }
+      }
+      "ANY /orders/{id}/items/{proxy+}" = {
+        integration = { type = "http_proxy", uri = "https://orders.internal.example.com/orders/{id}/items/{proxy}" }
+        throttling  = { burst_limit = 5, rate_limit = 2 }
+      }
+    }
+  }
+
+  assert {
+    condition     = aws_api_gateway_method_settings.route["GET /orders/{id}"].method_path == "~1orders~1{id}/GET" && aws_api_gateway_method_settings.route["ANY /orders/{id}/items/{proxy+}"].method_path == "~1orders~1{id}~1items~1{proxy+}/*"
+    error_message = "Method-settings keys escape every \"/\" of the path as \"~1\" (ANY: *)."
+  }
+
+  assert {
+    condition     = can(jsondecode(aws_api_gateway_rest_api.this.body).paths["/orders/{id}/items/{proxy+}"]["x-amazon-apigateway-any-method"]) && jsondecode(aws_api_gateway_rest_api.this.body).paths["/orders/{id}/items/{proxy+}"]["x-amazon-apigateway-any-method"].parameters[1].name == "proxy"
+    error_message = "ANY is x-amazon-apigateway-any-method; a greedy variable is a path parameter without its +."
   }
 }
 
@@ -137,7 +197,7 @@ run "gateway_responses_share_one_error_format" {
   }
 
   assert {
-    condition = toset(keys(aws_api_gateway_gateway_response.this)) == toset([
+    condition = toset(keys(jsondecode(aws_api_gateway_rest_api.this.body)["x-amazon-apigateway-gateway-responses"])) == toset([
       "ACCESS_DENIED", "UNAUTHORIZED", "AUTHORIZER_FAILURE", "AUTHORIZER_CONFIGURATION_ERROR", "THROTTLED",
       "INTEGRATION_FAILURE", "INTEGRATION_TIMEOUT", "DEFAULT_4XX", "DEFAULT_5XX",
     ])
@@ -145,23 +205,33 @@ run "gateway_responses_share_one_error_format" {
   }
 
   assert {
-    condition     = alltrue([for r in aws_api_gateway_gateway_response.this : toset(keys(r.response_templates)) == toset(["application/json"]) && toset(keys(jsondecode(r.response_templates["application/json"]))) == toset(["message", "requestId"]) && jsondecode(r.response_templates["application/json"]).requestId == "$context.requestId"])
+    condition     = alltrue([for r in jsondecode(aws_api_gateway_rest_api.this.body)["x-amazon-apigateway-gateway-responses"] : toset(keys(r.responseTemplates)) == toset(["application/json"]) && toset(keys(jsondecode(r.responseTemplates["application/json"]))) == toset(["message", "requestId"]) && jsondecode(r.responseTemplates["application/json"]).requestId == "$context.requestId"])
     error_message = "Every gateway response body is JSON with a message and the request id."
   }
 
   assert {
-    condition     = alltrue([for r in aws_api_gateway_gateway_response.this : !strcontains(r.response_templates["application/json"], "$context.authorizer") && !strcontains(r.response_templates["application/json"], "$context.error") && length(regexall("\\$", r.response_templates["application/json"])) == 1])
+    condition     = alltrue([for r in jsondecode(aws_api_gateway_rest_api.this.body)["x-amazon-apigateway-gateway-responses"] : !strcontains(r.responseTemplates["application/json"], "$context.authorizer") && !strcontains(r.responseTemplates["application/json"], "$context.error") && length(regexall("\\$", r.responseTemplates["application/json"])) == 1])
     error_message = "A gateway response body carries the request id only: no authorizer context and no error message, which would tell why a token failed."
   }
 
   assert {
-    condition     = jsondecode(aws_api_gateway_gateway_response.this["ACCESS_DENIED"].response_templates["application/json"]).message == "Forbidden" && aws_api_gateway_gateway_response.this["ACCESS_DENIED"].status_code == "403" && aws_api_gateway_gateway_response.this["UNAUTHORIZED"].status_code == "401" && aws_api_gateway_gateway_response.this["THROTTLED"].status_code == "429"
+    condition = (
+      jsondecode(jsondecode(aws_api_gateway_rest_api.this.body)["x-amazon-apigateway-gateway-responses"].ACCESS_DENIED.responseTemplates["application/json"]).message == "Forbidden" &&
+      jsondecode(aws_api_gateway_rest_api.this.body)["x-amazon-apigateway-gateway-responses"].ACCESS_DENIED.statusCode == 403 &&
+      jsondecode(aws_api_gateway_rest_api.this.body)["x-amazon-apigateway-gateway-responses"].UNAUTHORIZED.statusCode == 401 &&
+      jsondecode(aws_api_gateway_rest_api.this.body)["x-amazon-apigateway-gateway-responses"].THROTTLED.statusCode == 429
+    )
     error_message = "Denies answer 403 Forbidden, a missing token 401, throttles 429."
   }
 
   assert {
-    condition     = aws_api_gateway_gateway_response.this["DEFAULT_4XX"].status_code == null && aws_api_gateway_gateway_response.this["DEFAULT_5XX"].status_code == null
+    condition     = !can(jsondecode(aws_api_gateway_rest_api.this.body)["x-amazon-apigateway-gateway-responses"].DEFAULT_4XX.statusCode) && !can(jsondecode(aws_api_gateway_rest_api.this.body)["x-amazon-apigateway-gateway-responses"].DEFAULT_5XX.statusCode)
     error_message = "DEFAULT_4XX and DEFAULT_5XX keep each response's own status."
+  }
+
+  assert {
+    condition     = alltrue([for r in jsondecode(aws_api_gateway_rest_api.this.body)["x-amazon-apigateway-gateway-responses"] : !can(r.responseParameters)])
+    error_message = "Without cors the gateway responses carry no CORS headers."
   }
 }
 

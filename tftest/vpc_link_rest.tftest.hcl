@@ -59,19 +59,18 @@ run "vpc_link_integration" {
 
   assert {
     condition = (
-      aws_api_gateway_integration.this["GET /orders/{id}"].type == "HTTP_PROXY" &&
-      aws_api_gateway_integration.this["GET /orders/{id}"].connection_type == "VPC_LINK" &&
-      aws_api_gateway_integration.this["GET /orders/{id}"].connection_id == "rvl001" &&
-      aws_api_gateway_integration.this["GET /orders/{id}"].uri == "https://orders.internal.example.com/orders/{id}" &&
-      aws_api_gateway_integration.this["GET /orders/{id}"].integration_http_method == "GET" &&
-      length(aws_api_gateway_integration.this["GET /orders/{id}"].request_parameters) == 1 &&
-      aws_api_gateway_integration.this["GET /orders/{id}"].request_parameters["integration.request.path.id"] == "method.request.path.id"
+      jsondecode(output.body).paths["/orders/{id}"].get["x-amazon-apigateway-integration"].type == "http_proxy" &&
+      jsondecode(output.body).paths["/orders/{id}"].get["x-amazon-apigateway-integration"].connectionType == "VPC_LINK" &&
+      jsondecode(output.body).paths["/orders/{id}"].get["x-amazon-apigateway-integration"].connectionId == "rvl001" &&
+      jsondecode(output.body).paths["/orders/{id}"].get["x-amazon-apigateway-integration"].uri == "https://orders.internal.example.com/orders/{id}" &&
+      jsondecode(output.body).paths["/orders/{id}"].get["x-amazon-apigateway-integration"].httpMethod == "GET" &&
+      jsondecode(output.body).paths["/orders/{id}"].get["x-amazon-apigateway-integration"].requestParameters == { "integration.request.path.id" = "method.request.path.id" }
     )
     error_message = "The route goes through the link: HTTP_PROXY, VPC_LINK, its id, the NLB's URL, the path parameter passed on."
   }
 
   assert {
-    condition     = aws_api_gateway_integration.this["POST /orders"].connection_type == "INTERNET" && aws_api_gateway_integration.this["POST /orders"].connection_id == null
+    condition     = jsondecode(output.body).paths["/orders"].post["x-amazon-apigateway-integration"].type == "aws_proxy" && !can(jsondecode(output.body).paths["/orders"].post["x-amazon-apigateway-integration"].connectionId)
     error_message = "Other integrations stay INTERNET, without a connection id."
   }
 
@@ -144,5 +143,5 @@ run "vpc_link_key_must_exist_on_rest" {
     vpc_links = { other = { id = "abc123" } }
   }
 
-  expect_failures = [aws_api_gateway_integration.this]
+  expect_failures = [aws_api_gateway_rest_api.this]
 }

@@ -1,8 +1,11 @@
-# REST API: a resource tree built from the route paths, one method per route with the
-# Lambda REQUEST authorizer on every non-public one (the function answers with an IAM
-# policy listing exactly the allowed method ARNs), one JSON error format for the responses
-# API Gateway sends itself, a deployment, a stage with method throttling and JSON access
-# logs (optionally behind a WAF web ACL), and the Lambda permissions API Gateway needs.
+# REST API: one OpenAPI document (`body`) built from the route table holds the whole API:
+# a path per route path, one operation per route with the Lambda REQUEST authorizer on
+# every non-public one (the function answers with an IAM policy listing exactly the allowed
+# method ARNs), the HTTP/Lambda/VPC-link integrations, MOCK OPTIONS methods for CORS, and
+# one JSON error format for the responses API Gateway sends itself. A change of the routes
+# is one PUT of the document (a removed route is gone with it) and one new deployment.
+# Beside it: the resource policy (PRIVATE), VPC links, the stage with method throttling and
+# JSON access logs (optionally behind a WAF web ACL), and the Lambda permissions.
 
 module "inputs" {
   source = "../shared-inputs"
@@ -31,23 +34,12 @@ locals {
   prefixes = distinct(flatten([
     for r in local.routes : [for i in range(1, length(r.segments) + 1) : "/${join("/", slice(r.segments, 0, i))}"]
   ]))
-  levels = {
-    for depth in range(1, 7) : depth => {
-      for p in local.prefixes : p => {
-        part   = element(split("/", p), depth)
-        parent = depth == 1 ? "/" : join("/", slice(split("/", p), 0, depth))
-      } if length(split("/", p)) - 1 == depth
-    }
-  }
 
+  # Resource ids by path, read back after the document is in place (the API creates the
+  # resources from the paths).
   resource_ids = merge(
     { "/" = aws_api_gateway_rest_api.this.root_resource_id },
-    { for p, r in aws_api_gateway_resource.d1 : p => r.id },
-    { for p, r in aws_api_gateway_resource.d2 : p => r.id },
-    { for p, r in aws_api_gateway_resource.d3 : p => r.id },
-    { for p, r in aws_api_gateway_resource.d4 : p => r.id },
-    { for p, r in aws_api_gateway_resource.d5 : p => r.id },
-    { for p, r in aws_api_gateway_resource.d6 : p => r.id },
+    { for p, r in data.aws_api_gateway_resource.this : p => r.id },
   )
 
   # With a result TTL the cache key includes the method and resource path: a cached policy
@@ -78,7 +70,146 @@ locals {
     for t, r in local.gateway_responses : t => { "application/json" = jsonencode({ message = r.message, requestId = "$context.requestId" }) }
   }
 
+  # The authorizer, a security scheme of the document; its name is the authorizer's name.
+  authorizer_name = "${var.name}-authorizer"
+
+  # CORS (var.cors): an OPTIONS method answered by API Gateway itself (MOCK, no authorizer:
+  # a preflight carries no token) on every path without an OPTIONS route of its own, and the
+  # CORS headers on the gateway responses above, so a browser can read a 401, 403 or 429.
+  # Responses of the backends (proxy integrations) carry the backends' own headers.
+  cors            = var.cors
+  cors_any_origin = local.cors == null ? false : contains(local.cors.allow_origins, "*")
+  # One origin (or "*") is a fixed header; several are matched against the request's Origin.
+  cors_one_origin = local.cors == null ? null : (local.cors_any_origin ? "*" : (length(local.cors.allow_origins) == 1 ? local.cors.allow_origins[0] : null))
+  cors_paths = local.cors == null ? [] : sort([
+    for p in distinct([for r in local.routes : r.path]) : p if length([for r in local.routes : r if r.path == p && r.method == "OPTIONS"]) == 0
+  ])
+  cors_preflight_headers = local.cors == null ? {} : merge(
+    {
+      "Access-Control-Allow-Methods" = join(",", local.cors.allow_methods)
+      "Access-Control-Allow-Headers" = join(",", local.cors.allow_headers)
+      "Access-Control-Max-Age"       = tostring(local.cors.max_age)
+    },
+    local.cors_one_origin == null ? { "Vary" = "Origin" } : { "Access-Control-Allow-Origin" = local.cors_one_origin },
+    local.cors.allow_credentials ? { "Access-Control-Allow-Credentials" = "true" } : {},
+  )
+  # Several origins: the preflight echoes the request's Origin when it is one of them.
+  cors_preflight_template = local.cors == null || local.cors_one_origin != null ? "" : join("\n", [
+    "#set($origin = $input.params().header.get('Origin'))",
+    "#if($origin == '') #set($origin = $input.params().header.get('origin')) #end",
+    "#if(${join(" || ", [for o in local.cors.allow_origins : "$origin == '${o}'"])})",
+    "#set($context.responseOverride.header.Access-Control-Allow-Origin = $origin)",
+    "#end",
+  ])
+  cors_preflight = {
+    for p in local.cors_paths : p => merge(
+      length(regexall("\\{[A-Za-z0-9_]+\\+?\\}", p)) == 0 ? {} : {
+        parameters = [for s in compact(split("/", p)) : { name = trimsuffix(trim(s, "{}"), "+"), in = "path", required = true, schema = { type = "string" } } if startswith(s, "{")]
+      },
+      {
+        responses = {
+          "204" = {
+            description = "CORS preflight"
+            headers     = { for h in sort(concat(keys(local.cors_preflight_headers), local.cors_one_origin == null ? ["Access-Control-Allow-Origin"] : [])) : h => { schema = { type = "string" } } }
+          }
+        }
+        "x-amazon-apigateway-integration" = {
+          type                = "mock"
+          requestTemplates    = { "application/json" = "{\"statusCode\": 204}" }
+          passthroughBehavior = "when_no_match"
+          responses = {
+            default = {
+              statusCode         = "204"
+              responseParameters = { for h, v in local.cors_preflight_headers : "method.response.header.${h}" => "'${v}'" }
+              responseTemplates  = { "application/json" = local.cors_preflight_template }
+            }
+          }
+        }
+      },
+    )
+  }
+  # Gateway responses: a fixed origin, or (several origins) the request's Origin echoed; the
+  # bodies are the fixed messages above, never the backend's data.
+  cors_gateway_headers = local.cors == null ? {} : merge(
+    { "gatewayresponse.header.Access-Control-Allow-Origin" = local.cors_one_origin == null ? "method.request.header.Origin" : "'${local.cors_one_origin}'" },
+    local.cors_one_origin == null ? { "gatewayresponse.header.Vary" = "'Origin'" } : {},
+    length(local.cors.expose_headers) == 0 ? {} : { "gatewayresponse.header.Access-Control-Expose-Headers" = "'${join(",", local.cors.expose_headers)}'" },
+    local.cors.allow_credentials ? { "gatewayresponse.header.Access-Control-Allow-Credentials" = "'true'" } : {},
+  )
+
+  # One operation per route. Path variables are method request parameters passed on to the
+  # HTTP backend; every protected route names the authorizer's security scheme, a public
+  # route none (authorization NONE).
+  operations = {
+    for k, r in local.routes : k => merge(
+      length(r.params) == 0 ? {} : {
+        parameters = [for p in r.params : { name = p, in = "path", required = true, schema = { type = "string" } }]
+      },
+      r.public ? {} : { security = [{ (local.authorizer_name) = [] }] },
+      {
+        # Lambda: AWS_PROXY, POST to the function's invocation URI; HTTP (through a VPC
+        # link or not): HTTP_PROXY with the route's method (or integration.method).
+        "x-amazon-apigateway-integration" = merge(
+          {
+            type       = r.integration.type == "lambda" ? "aws_proxy" : "http_proxy"
+            httpMethod = r.integration.type == "lambda" ? "POST" : coalesce(r.integration.method, r.method)
+            uri = (r.integration.type == "lambda"
+              ? "arn:${split(":", r.integration.uri)[1]}:apigateway:${split(":", r.integration.uri)[3]}:lambda:path/2015-03-31/functions/${r.integration.uri}/invocations"
+              : r.integration.uri
+            )
+            timeoutInMillis     = r.timeout_ms
+            passthroughBehavior = "when_no_match"
+          },
+          r.integration.type == "lambda" ? {} : { connectionType = r.integration.type == "vpc_link" ? "VPC_LINK" : "INTERNET" },
+          r.integration.type == "vpc_link" ? { connectionId = lookup(local.vpc_link_ids, coalesce(r.integration.vpc_link, "-"), "") } : {},
+          r.integration.type == "lambda" || length(r.params) == 0 ? {} : { requestParameters = { for p in r.params : "integration.request.path.${p}" => "method.request.path.${p}" } },
+        )
+      },
+    )
+  }
+
+  # The whole API. OpenAPI 3.0: paths (ANY is x-amazon-apigateway-any-method), the
+  # authorizer as a security scheme, and the gateway responses: with the document in place
+  # (put_rest_api_mode overwrite) anything of the API that it does not hold is gone.
+  body = jsonencode({
+    openapi = "3.0.1"
+    info    = { title = var.name, description = "Gateway ${var.name} (REST API)", version = "1.0" }
+    paths = {
+      for p in distinct([for r in local.routes : r.path]) : p => merge(
+        { for k, r in local.routes : (r.method == "ANY" ? "x-amazon-apigateway-any-method" : lower(r.method)) => local.operations[k] if r.path == p },
+        contains(local.cors_paths, p) ? { options = local.cors_preflight[p] } : {},
+      )
+    }
+    components = {
+      securitySchemes = {
+        (local.authorizer_name) = {
+          type                           = "apiKey"
+          name                           = local.authorizer.identity_header
+          in                             = "header"
+          "x-amazon-apigateway-authtype" = "custom"
+          "x-amazon-apigateway-authorizer" = {
+            type           = "request"
+            authorizerUri  = local.authorizer.invoke_arn
+            identitySource = local.identity_source
+            # Always set: API Gateway's default is 300 s.
+            authorizerResultTtlInSeconds = local.authorizer.result_ttl_seconds
+          }
+        }
+      }
+    }
+    "x-amazon-apigateway-gateway-responses" = {
+      for t, r in local.gateway_responses : t => merge(
+        r.status_code == null ? {} : { statusCode = tonumber(r.status_code) },
+        { responseTemplates = local.gateway_response_templates[t] },
+        length(local.cors_gateway_headers) == 0 ? {} : { responseParameters = local.cors_gateway_headers },
+      )
+    }
+  })
+
   vpc_links = module.inputs.vpc_links
+  # Routes naming a link that vpc_links lacks, and links no route names.
+  unknown_vpc_link_routes = sort([for k, r in local.routes : "${k} (vpc_link = \"${r.integration.vpc_link}\")" if r.integration.type == "vpc_link" && !contains(keys(local.vpc_links), coalesce(r.integration.vpc_link, "-"))])
+  unused_vpc_links        = sort([for k, _ in local.vpc_links : k if !contains([for r in local.routes : coalesce(r.integration.vpc_link, "-") if r.integration.type == "vpc_link"], k)])
   # Every link a route may name: the existing ones by id, then the ones created here.
   vpc_link_ids = merge(
     { for k, l in local.vpc_links : k => l.id if l.id != null },
@@ -93,14 +224,21 @@ locals {
   # public routes (no authorizer) need an Allow of their own: exact ARNs (this stage, each
   # method of ANY), as a wildcard in an ARN also matches across "/".
   http_methods = ["DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT"]
-  public_route_arns = sort(distinct(flatten([
+  public_route_arns = sort(distinct(concat(flatten([
     for r in local.routes : [
       for m in(r.method == "ANY" ? local.http_methods : [r.method]) :
       "${aws_api_gateway_rest_api.this.execution_arn}/${local.stage_name}/${m}/${join("/", r.segments)}"
     ] if r.public
+    ]), [
+    # the CORS preflights (no authorizer either)
+    for p in local.cors_paths : "${aws_api_gateway_rest_api.this.execution_arn}/${local.stage_name}/OPTIONS/${join("/", compact(split("/", p)))}"
   ])))
-  # Public routes whose ARN would hold a wildcard: path variables, or * and ? in a segment.
-  inexact_public_routes = sort([for k, r in local.routes : k if r.public && length(regexall("[{}*?]", r.path)) > 0])
+  # Public routes whose ARN would hold a wildcard: path variables, or * and ? in a segment;
+  # CORS preflights on such paths as "OPTIONS <path>".
+  inexact_public_routes = sort(concat(
+    [for k, r in local.routes : k if r.public && length(regexall("[{}*?]", r.path)) > 0],
+    [for p in local.cors_paths : "OPTIONS ${p} (cors)" if length(regexall("[{}*?]", p)) > 0],
+  ))
   resource_policy = local.is_private ? jsonencode({
     Version = "2012-10-17"
     Statement = concat(
@@ -146,6 +284,11 @@ resource "aws_api_gateway_rest_api" "this" {
 
   disable_execute_api_endpoint = var.disable_execute_api_endpoint
 
+  # The whole API (paths, integrations, authorizer, gateway responses); a PUT in overwrite
+  # mode replaces what the API held.
+  body              = local.body
+  put_rest_api_mode = "overwrite"
+
   endpoint_configuration {
     types            = [var.endpoint_type]
     vpc_endpoint_ids = local.is_private ? var.vpc_endpoint_ids : null
@@ -170,6 +313,18 @@ resource "aws_api_gateway_rest_api" "this" {
       condition     = local.is_private || length(var.resource_policy_statements) == 0
       error_message = "resource_policy_statements only applies to endpoint_type = \"PRIVATE\"."
     }
+    precondition {
+      condition     = !(local.is_private && var.disable_execute_api_endpoint)
+      error_message = "endpoint_type = \"PRIVATE\" with disable_execute_api_endpoint = true leaves the API unreachable: a private API is reached only through its execute-api endpoint (from the VPC endpoints in vpc_endpoint_ids), and custom domains (modules/custom-domain) do not serve private APIs. Set disable_execute_api_endpoint = false, or use endpoint_type = \"REGIONAL\" with a custom domain."
+    }
+    precondition {
+      condition     = length(local.unknown_vpc_link_routes) == 0
+      error_message = "Routes name VPC links that are not keys of vpc_links (keys: ${join(", ", sort(keys(local.vpc_links)))}): ${join(", ", local.unknown_vpc_link_routes)}; add the link to vpc_links or name an existing key in integration.vpc_link."
+    }
+    precondition {
+      condition     = length(local.unused_vpc_links) == 0
+      error_message = "vpc_links entries no route uses: ${join(", ", local.unused_vpc_links)}. A link no route names reaches nothing; remove it from vpc_links, or point a route at it (integration = { type = \"vpc_link\", vpc_link = \"<key>\", uri = ... })."
+    }
   }
 }
 
@@ -182,77 +337,33 @@ resource "aws_api_gateway_rest_api_policy" "this" {
   policy      = local.resource_policy
 }
 
-resource "aws_api_gateway_resource" "d1" {
-  for_each    = local.levels[1]
+# Resource ids by path (output resource_ids, method ids of output routes), read once the
+# document is in place.
+data "aws_api_gateway_resource" "this" {
+  for_each = toset(local.prefixes)
+
   rest_api_id = aws_api_gateway_rest_api.this.id
-  parent_id   = aws_api_gateway_rest_api.this.root_resource_id
-  path_part   = each.value.part
+  path        = each.key
+
+  depends_on = [aws_api_gateway_rest_api.this]
 }
 
-resource "aws_api_gateway_resource" "d2" {
-  for_each    = local.levels[2]
+# The authorizer the document creates (output authorizer_id).
+data "aws_api_gateway_authorizers" "this" {
   rest_api_id = aws_api_gateway_rest_api.this.id
-  parent_id   = aws_api_gateway_resource.d1[each.value.parent].id
-  path_part   = each.value.part
+
+  depends_on = [aws_api_gateway_rest_api.this]
 }
 
-resource "aws_api_gateway_resource" "d3" {
-  for_each    = local.levels[3]
-  rest_api_id = aws_api_gateway_rest_api.this.id
-  parent_id   = aws_api_gateway_resource.d2[each.value.parent].id
-  path_part   = each.value.part
-}
-
-resource "aws_api_gateway_resource" "d4" {
-  for_each    = local.levels[4]
-  rest_api_id = aws_api_gateway_rest_api.this.id
-  parent_id   = aws_api_gateway_resource.d3[each.value.parent].id
-  path_part   = each.value.part
-}
-
-resource "aws_api_gateway_resource" "d5" {
-  for_each    = local.levels[5]
-  rest_api_id = aws_api_gateway_rest_api.this.id
-  parent_id   = aws_api_gateway_resource.d4[each.value.parent].id
-  path_part   = each.value.part
-}
-
-resource "aws_api_gateway_resource" "d6" {
-  for_each    = local.levels[6]
-  rest_api_id = aws_api_gateway_rest_api.this.id
-  parent_id   = aws_api_gateway_resource.d5[each.value.parent].id
-  path_part   = each.value.part
-}
-
-resource "aws_api_gateway_authorizer" "this" {
-  name            = "${var.name}-authorizer"
-  rest_api_id     = aws_api_gateway_rest_api.this.id
-  type            = "REQUEST"
-  authorizer_uri  = local.authorizer.invoke_arn
-  identity_source = local.identity_source
-  # Always set: the provider's default is 300 s.
-  authorizer_result_ttl_in_seconds = local.authorizer.result_ttl_seconds
-}
-
-resource "aws_lambda_permission" "authorizer" {
-  statement_id  = "AllowApiGatewayAuthorizer-${aws_api_gateway_rest_api.this.id}"
+resource "aws_lambda_permission" "authorizers" {
+  statement_id  = "AllowApiGatewayAuthorizers-${aws_api_gateway_rest_api.this.id}"
   action        = "lambda:InvokeFunction"
   function_name = local.authorizer.function_name
   principal     = "apigateway.amazonaws.com"
-  source_arn    = "${aws_api_gateway_rest_api.this.execution_arn}/authorizers/${aws_api_gateway_authorizer.this.id}"
-}
-
-resource "aws_api_gateway_method" "this" {
-  # checkov:skip=CKV_AWS_59:Only routes marked public = true (e.g. health checks) have no authorizer; every other method is CUSTOM.
-  # checkov:skip=CKV2_AWS_53:The gateway proxies requests; validating bodies is the backend's contract, not the platform's.
-  for_each = local.routes
-
-  rest_api_id        = aws_api_gateway_rest_api.this.id
-  resource_id        = local.resource_ids[each.value.path]
-  http_method        = each.value.method
-  authorization      = each.value.public ? "NONE" : "CUSTOM"
-  authorizer_id      = each.value.public ? null : aws_api_gateway_authorizer.this.id
-  request_parameters = { for p in each.value.params : "method.request.path.${p}" => true }
+  # The API's authorizers, which are the document's one: its id is known only once the
+  # document is in place, and a permission keyed on it would be replaced (a moment without
+  # one) whenever a PUT gave the authorizer a new id.
+  source_arn = "${aws_api_gateway_rest_api.this.execution_arn}/authorizers/*"
 }
 
 # VPC links to network load balancers in the team's VPC (private backends).
@@ -263,31 +374,6 @@ resource "aws_api_gateway_vpc_link" "this" {
   description = "Gateway ${var.name}: ${each.key}"
   target_arns = each.value.target_arns
   tags        = var.tags
-}
-
-resource "aws_api_gateway_integration" "this" {
-  for_each = local.routes
-
-  rest_api_id             = aws_api_gateway_rest_api.this.id
-  resource_id             = aws_api_gateway_method.this[each.key].resource_id
-  http_method             = aws_api_gateway_method.this[each.key].http_method
-  type                    = each.value.integration.type == "lambda" ? "AWS_PROXY" : "HTTP_PROXY"
-  integration_http_method = each.value.integration.type == "lambda" ? "POST" : coalesce(each.value.integration.method, each.value.method)
-  uri = (each.value.integration.type == "lambda"
-    ? "arn:${split(":", each.value.integration.uri)[1]}:apigateway:${split(":", each.value.integration.uri)[3]}:lambda:path/2015-03-31/functions/${each.value.integration.uri}/invocations"
-    : each.value.integration.uri
-  )
-  connection_type      = each.value.integration.type == "vpc_link" ? "VPC_LINK" : "INTERNET"
-  connection_id        = each.value.integration.type == "vpc_link" ? lookup(local.vpc_link_ids, each.value.integration.vpc_link, null) : null
-  request_parameters   = each.value.integration.type == "lambda" ? {} : { for p in each.value.params : "integration.request.path.${p}" => "method.request.path.${p}" }
-  timeout_milliseconds = each.value.timeout_ms
-
-  lifecycle {
-    precondition {
-      condition     = each.value.integration.type != "vpc_link" || contains(keys(local.vpc_links), coalesce(each.value.integration.vpc_link, "-"))
-      error_message = "Route \"${each.key}\": integration.vpc_link = \"${each.value.integration.vpc_link == null ? "" : each.value.integration.vpc_link}\" is not a key of vpc_links (keys: ${join(", ", keys(local.vpc_links))}); add the link to vpc_links or name an existing key."
-    }
-  }
 }
 
 # One permission per integrated function, for any route of this API: one per route would
@@ -302,36 +388,18 @@ resource "aws_lambda_permission" "integration" {
   source_arn    = "${aws_api_gateway_rest_api.this.execution_arn}/*/*"
 }
 
-resource "aws_api_gateway_gateway_response" "this" {
-  for_each = local.gateway_responses
-
-  rest_api_id        = aws_api_gateway_rest_api.this.id
-  response_type      = each.key
-  status_code        = each.value.status_code
-  response_templates = local.gateway_response_templates[each.key]
-}
-
-resource "aws_api_gateway_deployment" "this" {
+resource "aws_api_gateway_deployment" "document" {
   rest_api_id = aws_api_gateway_rest_api.this.id
   description = "Gateway ${var.name}"
 
-  # Redeploy whenever the API's configuration changes (known at plan time, so a refresh
-  # never forces a new deployment).
+  # Redeploy whenever the API changes: the document (routes, integrations, VPC link ids,
+  # authorizer, gateway responses, CORS) and what else a deployment takes in, the resource
+  # policy and the endpoint. Known at plan time, so a refresh never forces a new
+  # deployment. The new deployment is made after the PUT of the document, so it holds
+  # exactly the new route set: a removed route is gone with this apply.
   triggers = {
     redeployment = sha1(jsonencode([
-      # the route table as given (defaults filled in), without the parsed parts
-      { for k, r in local.routes : k => { integration = r.integration, timeout_ms = r.timeout_ms, public = r.public, throttling = r.throttling } },
-      local.prefixes,
-      local.identity_source,
-      local.authorizer.invoke_arn,
-      local.authorizer.result_ttl_seconds,
-      # an integration takes a new VPC link id (given, or of a replaced link) only with a
-      # new deployment
-      local.vpc_link_ids,
-      # gateway responses take effect with the next deployment only
-      local.gateway_responses,
-      local.gateway_response_templates,
-      # a resource policy takes effect with the next deployment only
+      local.body,
       var.endpoint_type,
       var.vpc_endpoint_ids,
       local.resource_policy,
@@ -342,7 +410,7 @@ resource "aws_api_gateway_deployment" "this" {
     create_before_destroy = true
   }
 
-  depends_on = [aws_api_gateway_method.this, aws_api_gateway_integration.this, aws_api_gateway_gateway_response.this, aws_api_gateway_rest_api_policy.this]
+  depends_on = [aws_api_gateway_rest_api_policy.this]
 }
 
 resource "aws_cloudwatch_log_group" "access" {
@@ -394,7 +462,7 @@ resource "aws_api_gateway_stage" "this" {
   # checkov:skip=CKV_AWS_73:X-Ray tracing is opt-in (xray_tracing).
   # checkov:skip=CKV2_AWS_4:Execution logging needs an account-wide CloudWatch role; access logs and authorizer decision logs cover requests.
   rest_api_id          = aws_api_gateway_rest_api.this.id
-  deployment_id        = aws_api_gateway_deployment.this.id
+  deployment_id        = aws_api_gateway_deployment.document.id
   stage_name           = local.stage_name
   xray_tracing_enabled = var.xray_tracing
   tags                 = var.tags
@@ -457,4 +525,97 @@ resource "aws_api_gateway_method_settings" "route" {
   }
 
   depends_on = [aws_api_gateway_method_settings.all]
+}
+
+# Until the body held the API, every route had its resources, method and integration, and
+# the authorizer and gateway responses were resources of their own. The document owns them
+# now (a PUT of the body replaces them in place): forget them, never delete them, or the
+# destroy would remove what the document just put.
+removed {
+  from = aws_api_gateway_resource.d1
+  lifecycle {
+    destroy = false
+  }
+}
+
+removed {
+  from = aws_api_gateway_resource.d2
+  lifecycle {
+    destroy = false
+  }
+}
+
+removed {
+  from = aws_api_gateway_resource.d3
+  lifecycle {
+    destroy = false
+  }
+}
+
+removed {
+  from = aws_api_gateway_resource.d4
+  lifecycle {
+    destroy = false
+  }
+}
+
+removed {
+  from = aws_api_gateway_resource.d5
+  lifecycle {
+    destroy = false
+  }
+}
+
+removed {
+  from = aws_api_gateway_resource.d6
+  lifecycle {
+    destroy = false
+  }
+}
+
+removed {
+  from = aws_api_gateway_method.this
+  lifecycle {
+    destroy = false
+  }
+}
+
+removed {
+  from = aws_api_gateway_integration.this
+  lifecycle {
+    destroy = false
+  }
+}
+
+removed {
+  from = aws_api_gateway_authorizer.this
+  lifecycle {
+    destroy = false
+  }
+}
+
+removed {
+  from = aws_api_gateway_gateway_response.this
+  lifecycle {
+    destroy = false
+  }
+}
+
+# The deployment and the authorizer's permission of the resources above are new resources
+# (aws_api_gateway_deployment.document, aws_lambda_permission.authorizers): replacing the
+# old ones in place would order their destroys after the new ones' creation, which follows
+# the PUT, and the forgets above before it (Terraform: "Cycle"). The old ones are forgotten
+# as well; docs/UPGRADE.md says how to delete them.
+removed {
+  from = aws_api_gateway_deployment.this
+  lifecycle {
+    destroy = false
+  }
+}
+
+removed {
+  from = aws_lambda_permission.authorizer
+  lifecycle {
+    destroy = false
+  }
 }

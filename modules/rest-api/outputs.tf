@@ -25,7 +25,7 @@ output "invoke_url" {
 
 output "authorizer_id" {
   description = "Id of the Lambda authorizer."
-  value       = aws_api_gateway_authorizer.this.id
+  value       = try(data.aws_api_gateway_authorizers.this.ids[0], null)
 }
 
 output "resource_ids" {
@@ -41,17 +41,32 @@ output "access_log_group_name" {
 output "routes" {
   description = "Per route key: method id, authorization type (CUSTOM or NONE) and authorizer id (null on public routes)."
   value = {
-    for k, m in aws_api_gateway_method.this : k => {
-      id                 = m.id
-      authorization_type = m.authorization
-      authorizer_id      = m.authorization == "CUSTOM" ? m.authorizer_id : null
+    for k, r in local.routes : k => {
+      id                 = "agm-${aws_api_gateway_rest_api.this.id}-${local.resource_ids[r.path]}-${r.method}"
+      authorization_type = r.public ? "NONE" : "CUSTOM"
+      authorizer_id      = r.public ? null : try(data.aws_api_gateway_authorizers.this.ids[0], null)
     }
   }
 }
 
+output "deployment_id" {
+  description = "Id of the stage's deployment: a new one whenever the API (the OpenAPI document, the resource policy, the endpoint) changes."
+  value       = aws_api_gateway_deployment.document.id
+}
+
+output "deployment_trigger" {
+  description = "The deployment's trigger (sha1 of the document, the resource policy and the endpoint): it changes, and the stage is redeployed, whenever one of them does."
+  value       = aws_api_gateway_deployment.document.triggers.redeployment
+}
+
+output "body" {
+  description = "The OpenAPI document (JSON) that defines the REST API: paths, integrations, the authorizer's security scheme, gateway responses, CORS preflights."
+  value       = local.body
+}
+
 output "authorizer_permission_source_arn" {
   description = "Source ARN of the permission that lets this API's authorizer invoke the function."
-  value       = aws_lambda_permission.authorizer.source_arn
+  value       = aws_lambda_permission.authorizers.source_arn
 }
 
 output "vpc_link_ids" {

@@ -20,6 +20,13 @@ variable "routes" {
     error_message = "integration.server_name_to_verify is an HTTP API setting; a REST API checks the NLB backend's certificate against the host of integration.uri."
   }
 
+  # A public route has no authorizer: through a VPC link it would put a private backend on
+  # the internet unauthenticated.
+  validation {
+    condition     = alltrue([for _, r in var.routes : !(try(r.public, false) == true && try(r.integration.type, null) == "vpc_link")])
+    error_message = "A public route (public = true, no authorizer) cannot use a vpc_link integration: it would expose a private backend in the VPC without authentication. Routes at fault: ${join(", ", [for k, r in var.routes : k if try(r.public, false) == true && try(r.integration.type, null) == "vpc_link"])}. Make the route protected (public = false), or serve the public route from a public backend (http_proxy or lambda)."
+  }
+
   validation {
     condition     = alltrue([for k, _ in var.routes : length(compact(split("/", try(split(" ", k)[1], "")))) <= 6])
     error_message = "A REST API route path may have at most 6 segments."
@@ -35,6 +42,40 @@ variable "routes" {
       ]])) : join("/", slice(split("/", p), 0, length(split("/", p)) - 1)) => reverse(split("/", p))[0]... if startswith(reverse(split("/", p))[0], "{")
     } : length(distinct(parts)) <= 1])
     error_message = "REST API routes use different path variable names at the same level (e.g. /orders/{id} and /orders/{orderId}/items): API Gateway allows one variable per level. Use one name at each level in every route."
+  }
+}
+
+variable "cors" {
+  description = "CORS of the REST API, the shape of the HTTP API's `cors`; null: no CORS. API Gateway answers the preflight (an OPTIONS method with a MOCK integration and no authorizer on every path without an OPTIONS route of its own) and the gateway responses (401, 403, 429, ...) carry the CORS headers; responses of the backends carry the backends' own headers. With allow_credentials, origins must be explicit."
+  type = object({
+    allow_origins     = list(string)
+    allow_methods     = optional(list(string), ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"])
+    allow_headers     = optional(list(string), ["authorization", "content-type"])
+    expose_headers    = optional(list(string), [])
+    allow_credentials = optional(bool, false)
+    max_age           = optional(number, 300)
+  })
+  default = null
+
+  validation {
+    condition     = var.cors == null || length(try(var.cors.allow_origins, [])) > 0
+    error_message = "cors.allow_origins must list at least one origin (or set cors = null)."
+  }
+
+  validation {
+    condition     = var.cors == null || !(try(var.cors.allow_credentials, false) && contains(try(var.cors.allow_origins, []), "*"))
+    error_message = "cors.allow_credentials = true needs explicit origins, not \"*\"."
+  }
+
+  validation {
+    condition     = var.cors == null || (try(var.cors.max_age, 0) >= 0 && try(var.cors.max_age, 0) <= 86400)
+    error_message = "cors.max_age must be between 0 and 86400 seconds."
+  }
+
+  # The values go into API Gateway's header mappings as quoted literals.
+  validation {
+    condition     = var.cors == null || alltrue([for v in concat(try(var.cors.allow_origins, []), try(var.cors.allow_methods, []), try(var.cors.allow_headers, []), try(var.cors.expose_headers, [])) : can(regex("^[!-&(-~]+$", v))])
+    error_message = "cors origins, methods and headers must be printable ASCII without spaces or quotes (e.g. https://app.example.com, content-type)."
   }
 }
 
