@@ -18,6 +18,9 @@ pub const DEFAULT_AGE_OUT_MS: u64 = 10 * 60 * 1000;
 pub const ACTIVE_INTERVALS: u64 = 2;
 /// The smallest report interval the active window is computed from (the reporter's minimum).
 const MIN_INTERVAL_MS: u64 = 1_000;
+/// Added to the active window: delivery time, the reader's polling and clock skew between
+/// the reader and the environment (NTP-synced clocks are well inside it).
+pub const ACTIVE_SLACK_MS: u64 = 30_000;
 
 /// The latest report of each environment, by record key.
 #[derive(Debug, Clone, Default)]
@@ -69,15 +72,17 @@ impl FleetQuery {
             && self.now_ms.saturating_sub(r.reported_at_ms) <= self.age_out_ms
     }
 
-    /// Live and heard of within [`ACTIVE_INTERVALS`] of its own report interval. Only active
-    /// environments count as stale, behind or NACKing, and only they are waited for: an idle
-    /// one (frozen, or reclaimed by Lambda) brings its view up to date before its next
-    /// decision, within the sync budget, and reports then.
+    /// Live and heard of within [`ACTIVE_INTERVALS`] of its own report interval plus
+    /// [`ACTIVE_SLACK_MS`]. Only active environments count as stale or behind, and only they
+    /// are waited for: an idle one (frozen, or reclaimed by Lambda) brings its view up to date
+    /// before its next decision, within the sync budget, and reports then. (NACKs count for
+    /// every live environment: a refusal already reported is no missing evidence.)
     pub fn is_active(&self, r: &StatusReport) -> bool {
         let window = r
             .report_interval_ms
             .max(MIN_INTERVAL_MS)
-            .saturating_mul(ACTIVE_INTERVALS);
+            .saturating_mul(ACTIVE_INTERVALS)
+            .saturating_add(ACTIVE_SLACK_MS);
         self.is_live(r) && self.now_ms.saturating_sub(r.reported_at_ms) <= window
     }
 
@@ -151,13 +156,15 @@ impl GatewayRow {
     pub fn behind(&self) -> usize {
         self.active().filter(|e| e.behind).count()
     }
+    /// Live environments with an outstanding NACK, idle ones included: a refusal reported
+    /// stands until something newer is applied.
     pub fn nacking(&self) -> usize {
-        self.active().filter(|e| !e.nacks.is_empty()).count()
+        self.live().filter(|e| !e.nacks.is_empty()).count()
     }
-    /// The active environments' outstanding NACKs, one per record (partition, offset).
+    /// The live environments' outstanding NACKs, one per record (partition, offset).
     pub fn nacks(&self) -> Vec<&RejectedEvent> {
         let mut seen = BTreeSet::new();
-        self.active()
+        self.live()
             .flat_map(|e| e.nacks.iter())
             .filter(|n| seen.insert((n.partition, n.offset)))
             .collect()
@@ -175,23 +182,27 @@ impl GatewayRow {
             .max()
             .unwrap_or(0)
     }
+    /// Live environments behind the target revision, idle ones included.
+    pub fn behind_live(&self) -> usize {
+        self.live().filter(|e| e.behind).count()
+    }
     pub fn reconciled(&self) -> bool {
         self.is_live() && self.stale() == 0 && self.behind() == 0 && self.nacking() == 0
     }
     /// One word for the row: `reconciled`, `nacking`, `stale`, `behind` (worst first among
-    /// the last three), `idle` (live, but no environment active: nothing serves a decision
-    /// without catching up first; counted as reconciled) or `gone` (no live environment).
+    /// the last three), `idle` (every live environment idle and behind: each catches up
+    /// before its next decision; counted as reconciled) or `gone` (no live environment).
     pub fn state(&self) -> &'static str {
         if !self.is_live() {
             "gone"
-        } else if self.active_count() == 0 {
-            "idle"
         } else if self.nacking() > 0 {
             "nacking"
         } else if self.stale() > 0 {
             "stale"
         } else if self.behind() > 0 {
             "behind"
+        } else if self.behind_live() == self.live_count() {
+            "idle"
         } else {
             "reconciled"
         }
@@ -214,9 +225,10 @@ impl FleetView {
     pub fn reconciled(&self) -> usize {
         self.gateways.iter().filter(|g| g.reconciled()).count()
     }
-    /// What a pipeline gates on: some gateway is live and every live one is reconciled.
+    /// What a pipeline gates on: some environment is active (idle ones alone are no
+    /// evidence) and every live gateway is reconciled.
     pub fn all_reconciled(&self) -> bool {
-        self.live() > 0 && self.reconciled() == self.live()
+        self.gateways.iter().any(|g| g.active_count() > 0) && self.reconciled() == self.live()
     }
     /// `reconciled M/N gateways at revision R`.
     pub fn headline(&self) -> String {
@@ -283,14 +295,16 @@ pub struct RolloutProgress {
     pub applied: Vec<(GatewayId, u64)>,
     /// Gateways still waited for, and why.
     pub waiting: Vec<(GatewayId, String)>,
-    /// Gateways not waited for because no environment of theirs is active: each catches up
-    /// before its next decision.
+    /// Gateways not waited for because only idle environments of theirs are behind (and
+    /// none reported a refusal): each catches up before its next decision.
     pub idle: Vec<GatewayId>,
 }
 
 impl RolloutProgress {
+    /// Nothing waited for, and some gateway confirmed the revision: idle gateways alone are
+    /// no evidence that anything applied it.
     pub fn done(&self) -> bool {
-        self.waiting.is_empty()
+        self.waiting.is_empty() && (!self.applied.is_empty() || self.idle.is_empty())
     }
 }
 
@@ -353,12 +367,7 @@ impl Rollout {
             if !g.is_live() {
                 continue; // aged out during the rollout: gone, not waited for
             }
-            let live: Vec<&EnvRow> = g.active().collect();
-            if live.is_empty() {
-                // Frozen or reclaimed since it last reported: nothing to wait for.
-                out.idle.push(g.id.clone());
-                continue;
-            }
+            let live: Vec<&EnvRow> = g.live().collect();
             let nacks: Vec<String> = g
                 .nacks()
                 .iter()
@@ -373,7 +382,14 @@ impl Rollout {
                 })
                 .collect();
             let behind: Vec<&EnvRow> = live.iter().copied().filter(|e| e.behind).collect();
-            if behind.is_empty() {
+            let only_idle_behind = nacks.is_empty() && behind.iter().all(|e| !e.active);
+            if only_idle_behind && behind.len() == live.len() && !behind.is_empty() {
+                // Frozen or reclaimed since it last reported: nothing to wait for.
+                out.idle.push(g.id.clone());
+                continue;
+            }
+            if behind.is_empty() || only_idle_behind {
+                // Every environment that still reports enforces the revision.
                 let last = live
                     .iter()
                     .filter_map(|e| self.first_at.get(&e.key).copied())
@@ -696,8 +712,8 @@ mod tests {
     #[test]
     fn the_active_window_is_two_of_the_environments_own_intervals() {
         let q = query();
-        let mut r = report("orders", 1, 8, NOW - 2 * 60_000);
-        assert!(q.is_active(&r), "exactly two intervals");
+        let mut r = report("orders", 1, 8, NOW - 2 * 60_000 - ACTIVE_SLACK_MS);
+        assert!(q.is_active(&r), "exactly two intervals and the slack");
         r.reported_at_ms -= 1;
         assert!(!q.is_active(&r) && q.is_live(&r), "idle, still live");
         r.report_interval_ms = 600_000;
@@ -706,8 +722,73 @@ mod tests {
         let mut r = report("orders", 1, 8, NOW - 1_500);
         r.report_interval_ms = 0;
         assert!(q.is_active(&r));
-        r.reported_at_ms = NOW - 2_001;
+        r.reported_at_ms = NOW - 2_000 - ACTIVE_SLACK_MS - 1;
         assert!(!q.is_active(&r));
+        r.report_interval_ms = u64::MAX;
+        assert!(q.is_active(&r), "saturates instead of wrapping");
+    }
+
+    /// A report older than the active window (60 s interval): 3 minutes.
+    const IDLE_AGE: u64 = 3 * 60_000;
+
+    #[test]
+    fn a_refusal_reported_by_an_environment_now_idle_keeps_the_rollout_waiting() {
+        // The environment rejected revision 9 (reported at once), then went quiet: when it
+        // thaws it refuses 9 again, so nothing about it is "catching up".
+        let mut n = nacking("orders", 1, 8);
+        n.reported_at_ms = NOW - IDLE_AGE;
+        let start = reports(vec![n]);
+        let q = query();
+        let rollout = Rollout::new(9, NOW - 40, &start, &q);
+        let p = rollout.progress(&start, &q);
+        assert!(!p.done(), "{p:?}");
+        assert!(p.waiting[0].1.contains("bad_signature"), "{p:?}");
+        let v = fleet(
+            &start,
+            &FleetQuery {
+                revision: Some(9),
+                ..q
+            },
+        );
+        assert_eq!(v.gateways[0].state(), "nacking");
+        assert!(!v.all_reconciled());
+    }
+
+    #[test]
+    fn idle_environments_alone_are_no_green_light() {
+        let start = reports(vec![report("orders", 1, 8, NOW - IDLE_AGE)]);
+        let q = query();
+        let rollout = Rollout::new(9, NOW - 40, &start, &q);
+        let p = rollout.progress(&start, &q);
+        assert_eq!((p.applied.len(), p.idle.len()), (0, 1), "{p:?}");
+        assert!(!p.done(), "nothing confirmed revision 9: {p:?}");
+        let v = fleet(
+            &start,
+            &FleetQuery {
+                revision: Some(9),
+                ..q
+            },
+        );
+        assert_eq!(v.gateways[0].state(), "idle");
+        assert!(!v.all_reconciled(), "no active environment: the gate fails");
+    }
+
+    #[test]
+    fn a_gateway_that_applied_stays_applied_when_it_goes_idle() {
+        let start = reports(vec![report("orders", 1, 8, NOW - 50)]);
+        let q = query();
+        let mut rollout = Rollout::new(9, NOW - 40, &start, &q);
+        let mut now = start.clone();
+        let applied = report("orders", 1, 9, NOW - 10);
+        rollout.observe(&applied, &q);
+        now.observe(applied);
+        let later = FleetQuery {
+            now_ms: NOW + IDLE_AGE,
+            ..q
+        };
+        let p = rollout.progress(&now, &later);
+        assert_eq!((p.applied.len(), p.idle.len()), (1, 0), "{p:?}");
+        assert!(p.done());
     }
 
     proptest! {
@@ -731,12 +812,17 @@ mod tests {
             prop_assert!(v.reconciled() <= v.live());
             let live: Vec<&StatusReport> = r.iter().filter(|x| q.is_live(x)).collect();
             let target = pinned.or_else(|| live.iter().map(|x| x.revision).max());
-            let expected = !live.is_empty() && live.iter().filter(|x| q.is_active(x)).all(|x| !x.stale && outstanding_nacks(x).is_empty() && target.is_none_or(|t| x.revision >= t));
+            // The window written out again, not through is_active.
+            let active = |x: &StatusReport| NOW - x.reported_at_ms <= 2 * x.report_interval_ms.max(1_000) + 30_000;
+            let expected = live.iter().any(|x| active(x))
+                && live.iter().all(|x| outstanding_nacks(x).is_empty())
+                && live.iter().filter(|x| active(x)).all(|x| !x.stale && target.is_none_or(|t| x.revision >= t));
             prop_assert_eq!(v.all_reconciled(), expected);
         }
 
-        /// Without NACKs, a rollout is done exactly when no active environment is behind:
-        /// idle and aged-out environments are never waited for, active ones always.
+        /// Without NACKs, a gateway is waited for exactly when an active environment of it is
+        /// behind, and the rollout is done when none is and some gateway confirmed the
+        /// revision (or none is idle); every gateway lands in exactly one list.
         #[test]
         fn a_rollout_waits_for_exactly_the_active_environments_behind(
             envs in proptest::collection::vec((0u8..4, 0u8..16, 8u64..11, prop_oneof![0u64..200_000, 0u64..(2 * DEFAULT_AGE_OUT_MS)], prop_oneof![Just(1_000u64), Just(60_000u64)]), 0..24),
@@ -750,8 +836,18 @@ mod tests {
             let q = query();
             let rollout = Rollout::new(10, NOW, &r, &q);
             let p = rollout.progress(&r, &q);
-            let waited = r.iter().any(|x| q.is_active(x) && x.revision < 10);
-            prop_assert_eq!(p.done(), !waited, "{:?}", p);
+            let active = |x: &StatusReport| NOW - x.reported_at_ms <= 2 * x.report_interval_ms.max(1_000) + 30_000;
+            let live = |x: &StatusReport| NOW - x.reported_at_ms <= DEFAULT_AGE_OUT_MS;
+            let mut gateways = BTreeSet::new();
+            for x in r.iter().filter(|x| live(x)) {
+                gateways.insert(x.gateway.clone());
+            }
+            let waited = gateways.iter().filter(|g| r.iter().any(|x| &x.gateway == *g && active(x) && x.revision < 10)).count();
+            let idle = gateways.iter().filter(|g| r.iter().filter(|x| &x.gateway == *g && live(x)).all(|x| !active(x) && x.revision < 10)).count();
+            prop_assert_eq!(p.waiting.len(), waited, "{:?}", p);
+            prop_assert_eq!(p.idle.len(), idle, "{:?}", p);
+            prop_assert_eq!(p.applied.len() + p.waiting.len() + p.idle.len(), gateways.len());
+            prop_assert_eq!(p.done(), waited == 0 && (idle == 0 || !p.applied.is_empty()), "{:?}", p);
         }
     }
 }

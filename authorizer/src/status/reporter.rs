@@ -318,12 +318,14 @@ fn producer(inner: &Inner) -> Result<BaseProducer<GatewayContext>, String> {
 /// How long the status producer keeps an idle connection: beyond two report intervals, so
 /// an environment invoked about once an interval reports on the connection it has instead
 /// of opening one per report (MSK limits the rate of new IAM connections per broker; see
-/// docs/capacity.md, "Status reports"). Never below the other clients' 60 s.
+/// docs/capacity.md, "Status reports"). Never below the other clients' 60 s, and never past
+/// 590 s: the broker closes idle connections after 10 minutes by default anyway, and
+/// librdkafka refuses a value beyond `i32::MAX` (no producer, no reports at all).
 fn status_idle_ms(interval_ms: u64) -> u64 {
     interval_ms
         .saturating_mul(2)
         .saturating_add(10_000)
-        .max(60_000)
+        .clamp(60_000, 590_000)
 }
 
 fn run(inner: &Inner) {
@@ -505,8 +507,12 @@ mod tests {
             60_000,
             "never below the other clients'"
         );
-        assert_eq!(status_idle_ms(u64::MAX), u64::MAX);
-        for interval in [1_000, 30_000, 60_000, 600_000] {
+        assert_eq!(
+            status_idle_ms(u64::MAX),
+            590_000,
+            "a value librdkafka accepts"
+        );
+        for interval in [1_000, 30_000, 60_000, 290_000] {
             assert!(status_idle_ms(interval) > 2 * interval);
         }
     }

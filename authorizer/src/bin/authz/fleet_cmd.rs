@@ -1,6 +1,6 @@
 //! `authz fleet` (one row per gateway from the status topic) and the `--wait` of
-//! `authz publish` (until every live gateway reports the new revision). docs/fleet.md is
-//! the contract; the aggregation is the library's `status::fleet`.
+//! `authz publish` (until the active environments of every live gateway report the new
+//! revision). docs/fleet.md is the contract; the aggregation is the library's `status::fleet`.
 
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
@@ -309,8 +309,8 @@ pub fn fleet_cmd(args: FleetArgs) -> Result<ExitCode, String> {
 /// `authz publish --wait [TIMEOUT]`.
 #[derive(Args)]
 pub struct WaitArgs {
-    /// After publishing, wait until every live gateway reports the new revision (default
-    /// timeout 2m); exit 1 naming the laggards on timeout.
+    /// After publishing, wait until every live gateway's active environments report the new
+    /// revision (default timeout 2m); exit 1 naming the laggards on timeout.
     #[arg(long, num_args = 0..=1, default_missing_value = "2m", value_parser = parse_duration, value_name = "TIMEOUT")]
     wait: Option<Duration>,
     /// The status topic --wait reads.
@@ -372,6 +372,7 @@ pub fn finish(watch: Option<Watch>, revision: u64) -> Result<ExitCode, String> {
     let mut rollout = Rollout::new(revision, w.started_ms, &w.reports, &w.query);
     let mut printed = std::collections::BTreeSet::new();
     let mut skipped = Vec::new();
+    let mut polled = false;
     loop {
         w.query.now_ms = unix_millis();
         let p = rollout.progress(&w.reports, &w.query);
@@ -384,7 +385,8 @@ pub fn finish(watch: Option<Watch>, revision: u64) -> Result<ExitCode, String> {
             }
         }
         let seen = !p.applied.is_empty() || !p.waiting.is_empty() || !p.idle.is_empty();
-        if seen && p.done() {
+        // Judged only after a first read of what arrived since the publish.
+        if seen && p.done() && polled {
             warn_skipped(&skipped);
             for g in &p.idle {
                 println!(
@@ -411,15 +413,25 @@ pub fn finish(watch: Option<Watch>, revision: u64) -> Result<ExitCode, String> {
                 println!(
                     "timed out after {} s: {} gateway(s) not at revision {revision}:",
                     w.timeout.as_secs(),
-                    p.waiting.len()
+                    p.waiting.len() + p.idle.len()
                 );
                 for (g, why) in &p.waiting {
                     println!("  {} ({}/{}): {why}", g.gateway, g.account, g.region);
                 }
+                for g in &p.idle {
+                    println!(
+                        "  {} ({}/{}): idle, behind and not confirmed",
+                        g.gateway, g.account, g.region
+                    );
+                }
             }
             return Ok(ExitCode::from(1));
         }
-        if let Some(Ok(m)) = w.consumer.poll(Duration::from_millis(100)) {
+        // Read everything that has arrived before judging again: an environment may count as
+        // idle only when no newer report of it is waiting to be read.
+        let mut wait = Duration::from_millis(100);
+        while let Some(Ok(m)) = w.consumer.poll(wait) {
+            wait = Duration::ZERO;
             let r = Record {
                 partition: m.partition(),
                 offset: m.offset(),
@@ -432,6 +444,7 @@ pub fn finish(watch: Option<Watch>, revision: u64) -> Result<ExitCode, String> {
             }
             take(&mut w.reports, &r, &mut skipped);
         }
+        polled = true;
     }
 }
 
