@@ -165,9 +165,13 @@ test("settings come from the Rust build's variables, with each problem named", (
     "AUTHZ_STATUS_INTERVAL_MS is not a whole number of milliseconds of at least 1000; using 60000",
     "AUTHZ_GATEWAY_NAME is not 1 to 128 of A-Z a-z 0-9 . _ : @ + -; reporting a default instead",
   ]);
-  const named = statusSettings({ AUTHZ_STATUS_TOPIC: "s", AUTHZ_STATUS_INTERVAL_MS: "+1000", AUTHZ_GATEWAY_NAME: "orders", AUTHZ_ACCOUNT_ID: "123456789012", AUTHZ_MODULE_VERSION: "1.4.0", AWS_LAMBDA_FUNCTION_NAME: "fn" }, config);
+  const named = statusSettings({ AUTHZ_STATUS_TOPIC: "s", AUTHZ_STATUS_INTERVAL_MS: "+2000", AUTHZ_GATEWAY_NAME: "orders", AUTHZ_ACCOUNT_ID: "123456789012", AUTHZ_MODULE_VERSION: "1.4.0", AWS_LAMBDA_FUNCTION_NAME: "fn" }, config);
   assert.deepEqual(named.problems, []);
-  assert.deepEqual([named.settings?.intervalMs, named.settings?.identity.gateway, named.settings?.identity.account, named.settings?.identity.moduleVersion], [1000n, "orders", "123456789012", "1.4.0"]);
+  assert.deepEqual([named.settings?.intervalMs, named.settings?.identity.gateway, named.settings?.identity.account, named.settings?.identity.moduleVersion], [2000n, "orders", "123456789012", "1.4.0"]);
+  // The staleness bound must stay below the interval (the fleet view's idle rule relies on it), as in the Rust build.
+  assert.deepEqual(statusSettings({ AUTHZ_STATUS_TOPIC: "s", AUTHZ_STATUS_INTERVAL_MS: "1000" }, config).problems, [
+    "AUTHZ_MAX_STALENESS_MS (1000) is not below AUTHZ_STATUS_INTERVAL_MS (1000): an environment the fleet view counts as idle could serve its old view unflagged after a thaw; lower the staleness bound or raise the interval",
+  ]);
   // No name, no function name: the API id; no API id either: unknown.
   assert.equal(statusSettings({ AUTHZ_STATUS_TOPIC: "s" }, config).settings?.identity.gateway, "orders");
   assert.equal(statusSettings({ AUTHZ_STATUS_TOPIC: "s" }, { apiId: "", stream: config.stream }).settings?.identity.gateway, "unknown");

@@ -68,6 +68,12 @@ export function statusSettings(vars: Readonly<Record<string, string | undefined>
     if (ms !== undefined && ms >= 1000n) intervalMs = ms;
     else problems.push(`AUTHZ_STATUS_INTERVAL_MS is not a whole number of milliseconds of at least 1000; using ${DEFAULT_INTERVAL_MS}`);
   }
+  // Readers count an environment silent for two intervals (+ 30 s) as idle, trusting that it
+  // re-syncs before its next decision; it does only when its view is then older than the
+  // staleness bound (docs/fleet.md, "Reading the fleet").
+  if (config.stream.maxStalenessMs >= intervalMs) {
+    problems.push(`AUTHZ_MAX_STALENESS_MS (${config.stream.maxStalenessMs}) is not below AUTHZ_STATUS_INTERVAL_MS (${intervalMs}): an environment the fleet view counts as idle could serve its old view unflagged after a thaw; lower the staleness bound or raise the interval`);
+  }
   for (const name of ["AUTHZ_GATEWAY_NAME", "AUTHZ_ACCOUNT_ID", "AUTHZ_MODULE_VERSION", "AWS_REGION"]) {
     const v = get(name);
     if (v !== undefined && labelOr(v, "") === "") problems.push(`${name} is not 1 to 128 of A-Z a-z 0-9 . _ : @ + -; reporting a default instead`);

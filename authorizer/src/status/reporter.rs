@@ -77,6 +77,14 @@ impl StatusSettings {
                 DEFAULT_INTERVAL_MS
             }
         };
+        // Readers count an environment silent for two intervals (+ 30 s) as idle, trusting
+        // that it re-syncs before its next decision; it does only when its view is then older
+        // than the staleness bound (docs/fleet.md, "Reading the fleet").
+        if let Some(stream) = &config.stream {
+            if stream.max_staleness_ms >= interval_ms {
+                problems.push(format!("AUTHZ_MAX_STALENESS_MS ({}) is not below AUTHZ_STATUS_INTERVAL_MS ({interval_ms}): an environment the fleet view counts as idle could serve its old view unflagged after a thaw; lower the staleness bound or raise the interval", stream.max_staleness_ms));
+            }
+        }
         for var in [
             "AUTHZ_GATEWAY_NAME",
             "AUTHZ_ACCOUNT_ID",
@@ -497,6 +505,33 @@ mod tests {
             "{problems:?}"
         );
         assert_ne!(new_environment_id(), new_environment_id());
+    }
+
+    #[test]
+    fn a_staleness_bound_not_below_the_interval_is_a_problem() {
+        let mut cfg = config(true);
+        let settings = |cfg: &Config, interval: &str| {
+            StatusSettings::from_vars(
+                &vars(&[
+                    ("AUTHZ_STATUS_TOPIC", "s"),
+                    ("AUTHZ_STATUS_INTERVAL_MS", interval),
+                ]),
+                cfg,
+            )
+            .1
+        };
+        assert!(settings(&cfg, "60000").is_empty());
+        if let Some(stream) = cfg.stream.as_mut() {
+            stream.max_staleness_ms = 60_000;
+        }
+        let problems = settings(&cfg, "60000");
+        assert!(
+            problems
+                .iter()
+                .any(|p| p.contains("AUTHZ_MAX_STALENESS_MS (60000)")),
+            "{problems:?}"
+        );
+        assert!(settings(&cfg, "120000").is_empty());
     }
 
     #[test]
