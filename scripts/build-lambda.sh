@@ -75,6 +75,19 @@ export RUSTFLAGS="--remap-path-prefix=$REPO_ROOT=/build/team-gateway --remap-pat
 # moving value would leave a warm build with a stale date and a clean one with another.
 SOURCE_DATE_EPOCH=946684800
 export SOURCE_DATE_EPOCH
+# Vendored OpenSSL compiles its default engines and providers directories into libcrypto
+# (ENGINESDIR, MODULESDIR: <prefix>/lib/engines-3 and <prefix>/lib/ossl-modules, shown by
+# `openssl version -e -m`), and openssl-src's prefix is its OUT_DIR inside CARGO_TARGET_DIR:
+# C string literals from -D flags, which --remap-path-prefix does not reach, so two target
+# dirs gave two different binaries. OpenSSL's Configure puts $CPPFLAGS after its own -D
+# flags and the last definition of a macro wins; the values are a stock OpenSSL's for
+# openssl-src's OPENSSLDIR (/usr/local/ssl). Nothing is loaded from either at run time (the
+# Lambda has neither directory, nor had it the build paths). Of this build's C builds only
+# OpenSSL's Configure reads CPPFLAGS (cc-rs and CMake do not). openssl-sys does not rerun
+# when CPPFLAGS changes: a target dir that built OpenSSL without it keeps the build paths
+# until `cargo clean -p openssl-sys` (or a fresh target dir).
+CPPFLAGS="${CPPFLAGS:+$CPPFLAGS }-Wno-macro-redefined -DENGINESDIR=\"\\\"/usr/local/lib/engines-3\\\"\" -DMODULESDIR=\"\\\"/usr/local/lib/ossl-modules\\\"\""
+export CPPFLAGS
 start=$SECONDS
 # cargo-lambda moves the binary out of target/<triple>/release into --lambda-dir; one
 # directory per arch keeps an arm64 and an x86_64 build from replacing each other.
