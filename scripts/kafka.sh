@@ -26,7 +26,9 @@
 # replica.selector.class, default org.apache.kafka.common.replica.RackAwareReplicaSelector;
 # "leader" keeps Kafka's default, every fetch from the leader); KAFKA_OFFSETS_PARTITIONS
 # (partitions of __consumer_offsets, default 1 for a quick start; 50, Kafka's and MSK's
-# default, spreads the consumers' group coordinators over the brokers).
+# default, spreads the consumers' group coordinators over the brokers); KAFKA_PROXIED_PORT
+# and KAFKA_PROXIED_ADVERTISED (host:port), together: a second listener on that port whose
+# metadata names the advertised address instead, where a test puts a proxy (a slow link).
 set -euo pipefail
 
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -150,6 +152,14 @@ render_config() {
       "$KAFKA_SRC/server.properties.in" >"$CONF"
   if [ -n "$NODE_RACK" ]; then
     echo "broker.rack=$NODE_RACK" >>"$CONF"
+  fi
+  if [ -n "${KAFKA_PROXIED_PORT:-}" ]; then
+    [ -n "${KAFKA_PROXIED_ADVERTISED:-}" ] || die "KAFKA_PROXIED_PORT needs KAFKA_PROXIED_ADVERTISED (host:port of the proxy)"
+    # Clients that bootstrap through the proxy are told the proxy's address for every
+    # broker, so all their traffic goes through it; the PLAINTEXT listener is unchanged.
+    sed -i -e "s|^listeners=.*|&,PROXIED://$HOST:$KAFKA_PROXIED_PORT|" \
+      -e "s|^advertised.listeners=.*|&,PROXIED://$KAFKA_PROXIED_ADVERTISED|" \
+      -e "s|^listener.security.protocol.map=.*|&,PROXIED:PLAINTEXT|" "$CONF"
   fi
   if [ -n "$NODE_SELECTOR" ]; then
     # KIP-392: a consumer that sends client.rack is told to fetch from a replica in its rack.

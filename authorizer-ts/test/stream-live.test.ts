@@ -8,7 +8,7 @@ import type { LogLevel, StreamConfig } from "../src/config.js";
 import { compact, type Out } from "../src/json.js";
 import { TopicReader } from "../src/stream/kafka.js";
 import type { KafkaRecordRead, Reader } from "../src/stream/kafka-types.js";
-import { LiveStream, type Sink } from "../src/stream/live.js";
+import { gate, LiveStream, type GateState, type Sink } from "../src/stream/live.js";
 import { createTopic, KAFKA_BOOTSTRAP, produce, skipKafka } from "./kafka.js";
 import { CHECKPOINT_KEY } from "../src/stream/checkpoint.js";
 import { baked, checkpointValue, client, eventValue, publisherKey } from "./stream-records.js";
@@ -119,6 +119,62 @@ test("Kafka unreachable: decisions wait at most the budget, then never wait, and
     assert.ok(performance.now() - started < 50, "no wait while Kafka is known to be down");
   } finally {
     live.stop();
+  }
+});
+
+/** Decisions at `gaps` (ms apart) against a topic that never answers: every decision that
+ *  waits sits out the whole budget. Returns when each waiting decision was asked. */
+function waitsWhileKafkaNeverAnswers(gaps: readonly number[], maxMs: number, budgetMs: number): number[] {
+  let state: GateState = { caughtUp: true, lastFresh: 0, lastFailure: undefined, lastMissed: undefined };
+  let now = maxMs + 1;
+  const waited: number[] = [];
+  for (const gap of gaps) {
+    now += gap;
+    const rule = gate(state, now, maxMs);
+    assert.notEqual(rule, "fresh", `fresh at ${now} ms`);
+    if (rule === "wait") {
+      waited.push(now);
+      now += budgetMs;
+      state = { ...state, lastMissed: now };
+    }
+  }
+  return waited;
+}
+
+test("a decision that sat out the budget spares the next ones the wait", () => {
+  // 1 s bound, 50 ms budget, a decision every 10 ms for 3 s: one wait a second.
+  assert.deepEqual(waitsWhileKafkaNeverAnswers(new Array<number>(300).fill(10), 1000, 50).length, 3);
+  // Before the stream caught up once, no decision waits at all.
+  assert.equal(gate({ caughtUp: false, lastFresh: undefined, lastFailure: undefined, lastMissed: undefined }, 5, 1000), "stale-now");
+});
+
+test("while Kafka does not answer, at most one decision per staleness bound waits, and one waits once the bound has passed", () => {
+  // A seeded generator: the same cases on every run (the Rust build's proptest is the same property).
+  let seed = 0x9e3779b9;
+  const next = (n: number): number => {
+    seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0;
+    return seed % n;
+  };
+  for (let c = 0; c < 500; c++) {
+    const maxMs = 10 + next(1990);
+    const budgetMs = 1 + next(499);
+    const gaps = Array.from({ length: 1 + next(199) }, () => next(3000));
+    const waited = waitsWhileKafkaNeverAnswers(gaps, maxMs, budgetMs);
+    for (let i = 1; i < waited.length; i++) {
+      assert.ok((waited[i] ?? 0) > (waited[i - 1] ?? 0) + budgetMs + maxMs, `case ${c}: ${waited.join(",")}`);
+    }
+    let now = maxMs + 1;
+    let lastEnd: number | undefined;
+    const waits = new Set(waited);
+    for (const gap of gaps) {
+      now += gap;
+      if (waits.has(now)) {
+        now += budgetMs;
+        lastEnd = now;
+      } else {
+        assert.ok(lastEnd !== undefined && now - lastEnd <= maxMs, `case ${c}: the decision at ${now} ms did not wait`);
+      }
+    }
   }
 });
 

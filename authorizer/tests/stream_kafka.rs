@@ -3,9 +3,12 @@
 //!
 //! Needs a broker: `make integration` starts one and runs these with `--ignored`.
 //! `KAFKA_BOOTSTRAP` names it (default 127.0.0.1:9092); `KAFKA_SCRIPT` is the script that
-//! stops and starts it for the outage test.
+//! stops and starts it for the outage test; `KAFKA_PROXIED_PORT` and
+//! `KAFKA_PROXIED_ADVERTISED` its second listener, behind which the slow-link test puts a
+//! delaying proxy.
 
 mod common;
+mod slow_link;
 use common::stream_config;
 use std::path::Path;
 use std::process::Command;
@@ -876,6 +879,70 @@ fn outage_decisions_continue_stale_and_the_stream_catches_up_by_itself() {
     let (allowed, _, stale) = decide(&a, &w.event("app"));
     assert!(allowed && !stale, "fresh again");
     assert_eq!(decide(&a, &w.event("other")).1, "client_suspended");
+    live.stop();
+}
+
+#[test]
+#[ignore = "needs a Kafka broker: make integration"]
+fn a_broker_slower_than_the_sync_budget_still_confirms_the_view_fresh() {
+    // Every answer of the broker takes 200 ms, four times the 50 ms budget: a catch-up can
+    // never finish within a decision's wait, but it finishes, and that must count.
+    let (Ok(port), Ok(front)) = (
+        std::env::var("KAFKA_PROXIED_PORT"),
+        std::env::var("KAFKA_PROXIED_ADVERTISED"),
+    ) else {
+        panic!("set KAFKA_PROXIED_PORT and KAFKA_PROXIED_ADVERTISED for the broker's second listener (make integration does)");
+    };
+    let host = brokers().rsplit_once(':').map(|(h, _)| h.to_string());
+    let backend = format!("{}:{port}", host.unwrap_or_else(|| "127.0.0.1".into()));
+    let delay = Duration::from_millis(200);
+    slow_link::start(&front, &backend, delay).expect("start the slow link");
+    let w = World::new(false);
+    let topic = new_topic("slow-link");
+    let cfg = stream_config(&topic, &front);
+    assert!(delay.as_millis() > u128::from(cfg.sync_budget_ms));
+    let (a, live) = start(&w.policy(1, &[("app", "active")]), cfg.clone());
+    assert!(live.wait_caught_up(WAIT), "caught up through the slow link");
+
+    // A freeze longer than the staleness bound (the sleep is the freeze, not a wait for an
+    // event): the decisions after it ask for a catch-up.
+    live.set_paused(true);
+    std::thread::sleep(Duration::from_millis(cfg.max_staleness_ms + 200));
+    live.set_paused(false);
+    let thawed = Instant::now();
+    let mut stale = 0;
+    let mut slowest = Duration::ZERO;
+    loop {
+        let t = Instant::now();
+        let (allowed, reason, was_stale) = decide(&a, &w.event("app"));
+        slowest = slowest.max(t.elapsed());
+        assert!(allowed, "a slow broker never denies by itself: {reason}");
+        if !was_stale {
+            break;
+        }
+        stale += 1;
+        // A check cut off at the budget would never finish here.
+        assert!(
+            thawed.elapsed() < WAIT,
+            "never confirmed fresh through a link slower than the budget: {stale} stale decisions, {:?}",
+            live.stats()
+        );
+        live.wait_fresh(Duration::from_millis(20));
+    }
+    let stats = live.stats();
+    println!(
+        "slow link ({delay:?} per answer, budget {} ms): fresh again {:?} after the thaw, {stale} stale decisions, {} waited, slowest {slowest:?}",
+        cfg.sync_budget_ms,
+        thawed.elapsed(),
+        stats.waited_decisions,
+    );
+    // At most one decision per staleness bound sits out the budget while Kafka is slow.
+    let windows = thawed.elapsed().as_millis() as u64 / cfg.max_staleness_ms + 1;
+    assert!(
+        stats.waited_decisions <= windows,
+        "{} decisions waited in {windows} staleness windows",
+        stats.waited_decisions
+    );
     live.stop();
 }
 

@@ -62,6 +62,30 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 const nowMs = (): number => performance.now();
 const unixMillis = (): bigint => BigInt(Date.now());
 
+/** What a decision does about freshness (see {@link gate}). */
+export type Gate = "fresh" | "stale-now" | "wait";
+
+/** The state the freshness rule reads; times are performance.now() ms. */
+export interface GateState {
+  readonly caughtUp: boolean;
+  readonly lastFresh: number | undefined;
+  readonly lastFailure: number | undefined;
+  readonly lastMissed: number | undefined;
+}
+
+/** The freshness rule for a decision asked at `now` (the same as the Rust build's). */
+export function gate(s: GateState, now: number, maxStalenessMs: number): Gate {
+  const within = (t: number | undefined): boolean => t !== undefined && now - t <= maxStalenessMs;
+  if (within(s.lastFresh)) return "fresh";
+  // Not caught up once since the cold start (or a rebuild): the floor is served at once, as
+  // the first decision must never wait for Kafka. A check failed, or a decision sat out the
+  // whole budget, moments ago: Kafka is down or slower than the budget, and waiting would
+  // add the budget to every decision until it is back. The loop keeps trying; the next
+  // check that succeeds clears both.
+  if (!s.caughtUp || within(s.lastFailure) || within(s.lastMissed)) return "stale-now";
+  return "wait";
+}
+
 export class LiveStream {
   readonly stats: StreamStats = { applied: 0, rejected: new Map(), lag: 0n, caughtUp: false, rebuilds: 0, revision: 0n, withheld: [], checkpoint: undefined, unanchored: false, retried: 0, pendingDropped: 0 };
   private served: PolicyView | undefined;
@@ -69,6 +93,9 @@ export class LiveStream {
   private lastFresh: number | undefined;
   /** When a check last failed to reach Kafka; cleared by a successful check. */
   private lastFailure: number | undefined;
+  /** When a decision last waited the whole budget without the catch-up finishing; cleared
+   *  by a successful check. */
+  private lastMissed: number | undefined;
   /** The replay (count of rebuilds) in which the pending bound was last logged. */
   private pendingDroppedLogged: number | undefined;
   /** A decision is waiting for a catch-up asked for at this instant. */
@@ -116,14 +143,14 @@ export class LiveStream {
   async ensureFresh(): Promise<{ stale: boolean; stalenessMs: bigint }> {
     const asked = nowMs();
     const age = (): bigint => BigInt(Math.round(nowMs() - (this.lastFresh ?? this.started)));
+    const rule = gate({ caughtUp: this.stats.caughtUp, lastFresh: this.lastFresh, lastFailure: this.lastFailure, lastMissed: this.lastMissed }, asked, this.maxStaleness);
     // Serving the baked policy for want of a fresh checkpoint is stale too.
-    if (this.lastFresh !== undefined && asked - this.lastFresh <= this.maxStaleness) return { stale: this.stats.unanchored, stalenessMs: age() };
+    if (rule === "fresh") return { stale: this.stats.unanchored, stalenessMs: age() };
     this.requested = asked;
     this.notify();
-    // Kafka was found unreachable moments ago: waiting would only add the budget to every
-    // decision of an outage. The loop keeps trying; decide now, flagged stale.
-    if (this.lastFailure !== undefined && asked - this.lastFailure <= this.maxStaleness) return { stale: true, stalenessMs: age() };
+    if (rule === "stale-now") return { stale: true, stalenessMs: age() };
     const fresh = await this.waitFor(() => this.lastFresh !== undefined && this.lastFresh >= asked, this.budget);
+    if (!fresh) this.lastMissed = nowMs();
     return fresh ? { stale: this.stats.unanchored, stalenessMs: 0n } : { stale: true, stalenessMs: age() };
   }
 
@@ -299,6 +326,7 @@ export class LiveStream {
     if (this.requested !== undefined && this.requested <= checkedAt) this.requested = undefined;
     this.staleLogged = false;
     this.lastFailure = undefined;
+    this.lastMissed = undefined;
     this.stats.lag = 0n;
     this.stats.caughtUp = true;
     this.notify();

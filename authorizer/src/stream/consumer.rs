@@ -7,13 +7,24 @@
 //! was confirmed caught up within `max_staleness`, nothing happens; otherwise it asks the
 //! thread to catch up and waits at most `sync_budget`, then decides either way, flagged
 //! stale if the catch-up did not finish. Until the stream has caught up once (after a cold
-//! start or a rebuild) and while a check failed within `max_staleness`, no decision waits.
-//! Kafka trouble never denies and never blocks longer than the budget.
+//! start or a rebuild), while a check failed within `max_staleness` and while a decision
+//! that waited the whole budget did so within `max_staleness`, no decision waits. Kafka
+//! trouble never denies and never blocks longer than the budget.
+//!
+//! The budget bounds the decision's wait, never the thread's requests: librdkafka drops a
+//! connection when a request times out in flight, so a request timeout shorter than the
+//! broker's answer would turn a slow broker into a reconnect loop that never confirms a view.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
+
+/// How long the thread waits for a partition's high watermark, whether or not a decision
+/// asked for the check (the decision stops waiting after the sync budget regardless).
+pub const CHECK_TIMEOUT: Duration = Duration::from_secs(2);
+/// A check that failed is not repeated sooner than this, even when a decision asks.
+const RETRY_AFTER_FAILED_CHECK: Duration = Duration::from_millis(100);
 
 use rand::Rng;
 use rdkafka::consumer::{BaseConsumer, Consumer};
@@ -70,6 +81,9 @@ struct SyncState {
     stale_logged: bool,
     /// When a check last failed to reach Kafka; cleared by a successful check.
     last_failure: Option<Instant>,
+    /// When a decision last waited the whole sync budget without the catch-up finishing;
+    /// cleared by a successful check.
+    last_missed: Option<Instant>,
     /// The replay (count of rebuilds) in which the pending bound was last logged.
     pending_dropped_logged: Option<u64>,
     stats: StreamStats,
@@ -87,6 +101,37 @@ struct Shared {
     started: Instant,
     /// Told of every record and every new view (the status reporter).
     observer: Option<Arc<dyn StreamObserver>>,
+}
+
+/// What a decision does about freshness (see [`SyncState::gate`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Gate {
+    /// Confirmed caught up within `max_staleness`: decide now, fresh.
+    Fresh,
+    /// Decide now, flagged stale: waiting could only add the budget to the decision.
+    StaleNow,
+    /// Ask for a catch-up and wait for it up to the budget.
+    Wait,
+}
+
+impl SyncState {
+    /// The freshness rule for a decision asked at `now`.
+    fn gate(&self, now: Instant, max: Duration) -> Gate {
+        let within =
+            |t: Option<Instant>| t.is_some_and(|t| now.saturating_duration_since(t) <= max);
+        if within(self.last_fresh) {
+            Gate::Fresh
+        } else if !self.stats.caught_up || within(self.last_failure) || within(self.last_missed) {
+            // Not caught up once since the cold start (or a rebuild): the floor is served at
+            // once, as the first decision must never wait for Kafka. A check failed, or a
+            // decision sat out the whole budget, moments ago: Kafka is down or slower than
+            // the budget, and waiting would add the budget to every decision until it is
+            // back. The thread keeps trying; the next check that succeeds clears both.
+            Gate::StaleNow
+        } else {
+            Gate::Wait
+        }
+    }
 }
 
 impl Shared {
@@ -231,22 +276,22 @@ impl Freshness for LiveStream {
                 .map(|t| t.elapsed())
                 .unwrap_or_else(|| self.shared.started.elapsed())
         };
-        // Serving the baked policy for want of a fresh checkpoint is stale too.
-        if st.last_fresh.is_some_and(|t| t.elapsed() <= max) {
-            return (st.stats.unanchored, age(&st).as_millis() as u64);
-        }
-        st.requested = Some(asked);
-        // Not caught up once since the cold start (or a rebuild): the floor is served at
-        // once, as the first decision must never wait for Kafka.
-        // Kafka was found unreachable moments ago: waiting would only add the budget to
-        // every decision of an outage. The thread keeps trying; decide now, flagged stale.
-        if !st.stats.caught_up || st.last_failure.is_some_and(|t| t.elapsed() <= max) {
-            return (true, age(&st).as_millis() as u64);
+        match st.gate(asked, max) {
+            // Serving the baked policy for want of a fresh checkpoint is stale too.
+            Gate::Fresh => return (st.stats.unanchored, age(&st).as_millis() as u64),
+            Gate::StaleNow => {
+                st.requested = Some(asked);
+                return (true, age(&st).as_millis() as u64);
+            }
+            Gate::Wait => st.requested = Some(asked),
         }
         st.stats.waited_decisions += 1;
-        let (st, fresh) = self.shared.wait_until(st, asked + budget, |st| {
+        let (mut st, fresh) = self.shared.wait_until(st, asked + budget, |st| {
             st.last_fresh.is_some_and(|t| t >= asked)
         });
+        if !fresh {
+            st.last_missed = Some(Instant::now());
+        }
         (
             !fresh || st.stats.unanchored,
             if fresh {
@@ -298,7 +343,8 @@ fn run(shared: Arc<Shared>, baked: Option<PolicyView>) {
     // that neither the baked policy nor the topic's final state allows.
     let mut rebuilding = true;
     let mut dirty = false;
-    let mut last_check: Option<Instant> = None;
+    // When the last check started, and whether it failed.
+    let mut last_check: Option<(Instant, bool)> = None;
     let poll = Duration::from_millis(5);
     while !shared.stop.load(Ordering::Relaxed) {
         if shared.paused.load(Ordering::Relaxed) {
@@ -405,15 +451,16 @@ fn run(shared: Arc<Shared>, baked: Option<PolicyView>) {
         }
         let requested = shared.lock().requested.is_some();
         let check_every = Duration::from_millis((cfg.max_staleness_ms / 2).max(10));
-        if requested || last_check.is_none_or(|t| t.elapsed() >= check_every) {
+        let due = match last_check {
+            None => true,
+            Some((t, _)) if t.elapsed() >= check_every => true,
+            Some((t, failed)) => requested && (!failed || t.elapsed() >= RETRY_AFTER_FAILED_CHECK),
+        };
+        if due {
             let checked_at = Instant::now();
-            last_check = Some(checked_at);
-            let timeout = if requested {
-                Duration::from_millis(cfg.sync_budget_ms.max(20))
-            } else {
-                Duration::from_secs(2)
-            };
-            match caught_up(&consumer, &cfg.topic, &mut progress, timeout) {
+            let result = caught_up(&consumer, &cfg.topic, &mut progress, CHECK_TIMEOUT);
+            last_check = Some((checked_at, result.is_err()));
+            match result {
                 Ok(0) => {
                     if rebuilding {
                         rebuilding = false;
@@ -600,6 +647,7 @@ fn mark_fresh(shared: &Shared, lag: i64, checked_at: Instant) {
     }
     st.stale_logged = false;
     st.last_failure = None;
+    st.last_missed = None;
     st.stats.lag = lag;
     st.stats.caught_up = true;
     let stats = st.stats.clone();
@@ -850,6 +898,82 @@ mod tests {
         assert_eq!(stats.waited_decisions, 0, "no decision waited for Kafka");
         assert!(!stats.caught_up);
         live.stop();
+    }
+
+    /// Replays decisions at `gaps` (ms between one and the next) against a topic that never
+    /// answers: every decision that waits sits out the whole budget. Returns when each
+    /// waiting decision was asked, in ms from the first.
+    fn waits_while_kafka_never_answers(gaps: &[u64], max_ms: u64, budget_ms: u64) -> Vec<u64> {
+        let base = Instant::now();
+        let at = |ms: u64| base + Duration::from_millis(ms);
+        let max = Duration::from_millis(max_ms);
+        // Caught up once, last confirmed fresh at 0.
+        let mut st = SyncState {
+            last_fresh: Some(base),
+            ..SyncState::default()
+        };
+        st.stats.caught_up = true;
+        let mut now = max_ms + 1;
+        let mut waited = Vec::new();
+        for gap in gaps {
+            now += gap;
+            match st.gate(at(now), max) {
+                Gate::Fresh => panic!("fresh at {now} ms, {max_ms} ms after the last confirmation"),
+                Gate::StaleNow => {}
+                Gate::Wait => {
+                    waited.push(now);
+                    now += budget_ms;
+                    st.last_missed = Some(at(now));
+                }
+            }
+        }
+        waited
+    }
+
+    #[test]
+    fn a_decision_that_sat_out_the_budget_spares_the_next_ones_the_wait() {
+        // 1 s bound, 50 ms budget, a decision every 10 ms for 3 s: one wait a second, not
+        // one per decision (as when only failed checks spared the wait, and a check of a
+        // broker slower than the budget never failed within it).
+        let waited = waits_while_kafka_never_answers(&[10; 300], 1000, 50);
+        assert_eq!(waited.len(), 3, "{waited:?}");
+    }
+
+    proptest::proptest! {
+        /// While Kafka does not answer, decisions wait at most once per staleness bound, and
+        /// one waits again as soon as the bound has passed: a broker that comes back is
+        /// noticed by the next decision after that.
+        #[test]
+        fn while_kafka_does_not_answer_at_most_one_decision_per_bound_waits(
+            gaps in proptest::collection::vec(0u64..3000, 1..200),
+            max_ms in 10u64..2000,
+            budget_ms in 1u64..500,
+        ) {
+            let waited = waits_while_kafka_never_answers(&gaps, max_ms, budget_ms);
+            for pair in waited.windows(2) {
+                // The earlier wait ended at pair[0] + budget; the next starts more than the
+                // bound after that.
+                proptest::prop_assert!(pair[1] > pair[0] + budget_ms + max_ms, "{waited:?}");
+            }
+            // Liveness: every decision asked more than the bound after the last wait ended
+            // (or, before any wait, after the view turned stale) waits.
+            let mut now = max_ms + 1;
+            let mut last_end: Option<u64> = None;
+            let mut iter = waited.iter().peekable();
+            for gap in &gaps {
+                now += gap;
+                if iter.peek() == Some(&&now) {
+                    iter.next();
+                    now += budget_ms;
+                    last_end = Some(now);
+                } else {
+                    proptest::prop_assert!(
+                        last_end.is_some_and(|end| now - end <= max_ms),
+                        "the decision at {} ms did not wait: {:?}", now, waited
+                    );
+                }
+            }
+        }
     }
 
     #[test]
