@@ -20,12 +20,6 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-/// How long the thread waits for a partition's high watermark, whether or not a decision
-/// asked for the check (the decision stops waiting after the sync budget regardless).
-pub const CHECK_TIMEOUT: Duration = Duration::from_secs(2);
-/// A check that failed is not repeated sooner than this, even when a decision asks.
-const RETRY_AFTER_FAILED_CHECK: Duration = Duration::from_millis(100);
-
 use rand::Rng;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::{Message, Offset, TopicPartitionList};
@@ -40,6 +34,12 @@ use crate::observe::{emf, log, unix_millis};
 use crate::policy::PolicyView;
 use crate::runtime::{Freshness, PolicyCell};
 use crate::status::reporter::StreamObserver;
+
+/// How long the thread waits for a partition's high watermark, whether or not a decision
+/// asked for the check (the decision stops waiting after the sync budget regardless).
+const CHECK_TIMEOUT: Duration = Duration::from_secs(2);
+/// A check that failed is not repeated sooner than this, even when a decision asks.
+const RETRY_AFTER_FAILED_CHECK: Duration = Duration::from_millis(100);
 
 /// Counters and state a test or a metrics line can read.
 #[derive(Debug, Clone, Default)]
@@ -276,14 +276,14 @@ impl Freshness for LiveStream {
                 .map(|t| t.elapsed())
                 .unwrap_or_else(|| self.shared.started.elapsed())
         };
-        match st.gate(asked, max) {
-            // Serving the baked policy for want of a fresh checkpoint is stale too.
-            Gate::Fresh => return (st.stats.unanchored, age(&st).as_millis() as u64),
-            Gate::StaleNow => {
-                st.requested = Some(asked);
-                return (true, age(&st).as_millis() as u64);
-            }
-            Gate::Wait => st.requested = Some(asked),
+        let gate = st.gate(asked, max);
+        // Serving the baked policy for want of a fresh checkpoint is stale too.
+        if gate == Gate::Fresh {
+            return (st.stats.unanchored, age(&st).as_millis() as u64);
+        }
+        st.requested = Some(asked);
+        if gate == Gate::StaleNow {
+            return (true, age(&st).as_millis() as u64);
         }
         st.stats.waited_decisions += 1;
         let (mut st, fresh) = self.shared.wait_until(st, asked + budget, |st| {
