@@ -424,6 +424,11 @@ run "regional_endpoint_has_no_resource_policy" {
     condition     = length(aws_api_gateway_rest_api_policy.this) == 0
     error_message = "A REGIONAL API gets no resource policy from the module."
   }
+
+  assert {
+    condition     = !contains(keys(jsondecode(output.body)), "x-amazon-apigateway-policy")
+    error_message = "The document of a REGIONAL API carries no resource policy."
+  }
 }
 
 run "private_endpoint_without_vpce_is_refused" {

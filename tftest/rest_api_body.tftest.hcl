@@ -226,6 +226,52 @@ run "cors_preflight_allowed_on_a_private_api" {
   }
 }
 
+# PRIVATE: the document carries the resource policy (x-amazon-apigateway-policy), in the
+# short form API Gateway expands on import, so the overwrite PUT of a route change sets it
+# again whatever the provider does after the PUT (hashicorp/aws >= 6.48.0 no longer puts
+# back a policy it does not manage on the API itself). aws_api_gateway_rest_api_policy
+# holds the same statements, expanded.
+run "private_document_carries_the_resource_policy" {
+  command = plan
+
+  module {
+    source = "./modules/rest-api"
+  }
+
+  variables {
+    endpoint_type    = "PRIVATE"
+    vpc_endpoint_ids = ["vpce-0123456789abcdef0"]
+    resource_policy_statements = [
+      { Sid = "DenyDelete", Effect = "Deny", Principal = "*", Action = "execute-api:Invoke", Resource = "execute-api:/*/DELETE/*" },
+    ]
+  }
+
+  assert {
+    condition = jsondecode(output.body)["x-amazon-apigateway-policy"].Statement == [
+      {
+        Sid       = "DenyOutsideVpcEndpoints"
+        Effect    = "Deny"
+        Principal = "*"
+        Action    = "execute-api:Invoke"
+        Resource  = "execute-api:/*"
+        Condition = { StringNotEquals = { "aws:SourceVpce" = ["vpce-0123456789abcdef0"] } }
+      },
+      { Sid = "AllowPublicRoutes", Effect = "Allow", Principal = "*", Action = "execute-api:Invoke", Resource = ["execute-api:/v1/GET/health"] },
+      { Sid = "DenyDelete", Effect = "Deny", Principal = "*", Action = "execute-api:Invoke", Resource = "execute-api:/*/DELETE/*" },
+    ]
+    error_message = "The document of a PRIVATE API must carry its resource policy, resources in API Gateway's short form."
+  }
+
+  assert {
+    condition = jsondecode(aws_api_gateway_rest_api_policy.this[0].policy).Statement == [
+      for st in jsondecode(output.body)["x-amazon-apigateway-policy"].Statement : merge(st, {
+        Resource = can(tolist(st.Resource)) ? [for r in st.Resource : replace(r, "execute-api:/", "arn:aws:execute-api:eu-west-1:123456789012:r1s2t3/")] : replace(st.Resource, "execute-api:/", "arn:aws:execute-api:eu-west-1:123456789012:r1s2t3/")
+      })
+    ]
+    error_message = "aws_api_gateway_rest_api_policy must hold the document's policy with every resource expanded to this API's ARN."
+  }
+}
+
 run "cors_preflight_on_a_private_path_variable_is_refused" {
   command = plan
 

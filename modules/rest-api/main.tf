@@ -171,7 +171,7 @@ locals {
   # The whole API. OpenAPI 3.0: paths (ANY is x-amazon-apigateway-any-method), the
   # authorizer as a security scheme, and the gateway responses: with the document in place
   # (put_rest_api_mode overwrite) anything of the API that it does not hold is gone.
-  body = jsonencode({
+  body = jsonencode(merge({
     openapi = "3.0.1"
     info    = { title = var.name, description = "Gateway ${var.name} (REST API)", version = "1.0" }
     paths = {
@@ -204,7 +204,11 @@ locals {
         length(local.cors_gateway_headers) == 0 ? {} : { responseParameters = local.cors_gateway_headers },
       )
     }
-  })
+    },
+    # PRIVATE: the resource policy, so that the PUT which replaces the API sets it again
+    # (an overwrite PUT clears the policy of an API whose document holds none).
+    local.is_private ? { "x-amazon-apigateway-policy" = local.resource_policy_document } : {},
+  ))
 
   vpc_links = module.inputs.vpc_links
   # Routes naming a link that vpc_links lacks, and links no route names.
@@ -223,15 +227,19 @@ locals {
   # only the public ones are allowed). Protected routes are allowed by the authorizer alone;
   # public routes (no authorizer) need an Allow of their own: exact ARNs (this stage, each
   # method of ANY), as a wildcard in an ARN also matches across "/".
+  #
+  # Resources are written "execute-api:/<stage>/<method>/<path>", the short form API Gateway
+  # expands to this API's ARN when it saves a policy, so the document can carry the policy
+  # without naming its own API's id.
   http_methods = ["DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT"]
-  public_route_arns = sort(distinct(concat(flatten([
+  public_route_resources = sort(distinct(concat(flatten([
     for r in local.routes : [
       for m in(r.method == "ANY" ? local.http_methods : [r.method]) :
-      "${aws_api_gateway_rest_api.this.execution_arn}/${local.stage_name}/${m}/${join("/", r.segments)}"
+      "execute-api:/${local.stage_name}/${m}/${join("/", r.segments)}"
     ] if r.public
     ]), [
     # the CORS preflights (no authorizer either)
-    for p in local.cors_paths : "${aws_api_gateway_rest_api.this.execution_arn}/${local.stage_name}/OPTIONS/${join("/", compact(split("/", p)))}"
+    for p in local.cors_paths : "execute-api:/${local.stage_name}/OPTIONS/${join("/", compact(split("/", p)))}"
   ])))
   # Public routes whose ARN would hold a wildcard: path variables, or * and ? in a segment;
   # CORS preflights on such paths as "OPTIONS <path>".
@@ -239,7 +247,7 @@ locals {
     [for k, r in local.routes : k if r.public && length(regexall("[{}*?]", r.path)) > 0],
     [for p in local.cors_paths : "OPTIONS ${p} (cors)" if length(regexall("[{}*?]", p)) > 0],
   ))
-  resource_policy = local.is_private ? jsonencode({
+  resource_policy_document = local.is_private ? {
     Version = "2012-10-17"
     Statement = concat(
       [{
@@ -247,19 +255,22 @@ locals {
         Effect    = "Deny"
         Principal = "*"
         Action    = "execute-api:Invoke"
-        Resource  = "${aws_api_gateway_rest_api.this.execution_arn}/*"
+        Resource  = "execute-api:/*"
         Condition = { StringNotEquals = { "aws:SourceVpce" = var.vpc_endpoint_ids } }
       }],
-      length(local.public_route_arns) == 0 ? [] : [{
+      length(local.public_route_resources) == 0 ? [] : [{
         Sid       = "AllowPublicRoutes"
         Effect    = "Allow"
         Principal = "*"
         Action    = "execute-api:Invoke"
-        Resource  = local.public_route_arns
+        Resource  = local.public_route_resources
       }],
       var.resource_policy_statements,
     )
-  }) : null
+  } : null
+  # The same policy as API Gateway stores it (full ARNs), for aws_api_gateway_rest_api_policy:
+  # written in the stored form, its plan stays empty once applied.
+  resource_policy = local.is_private ? replace(jsonencode(local.resource_policy_document), "\"execute-api:/", "\"${aws_api_gateway_rest_api.this.execution_arn}/") : null
 
   lambda_functions = toset([for r in local.routes : r.integration.uri if r.integration.type == "lambda"])
 

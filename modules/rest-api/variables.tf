@@ -131,7 +131,7 @@ variable "vpc_endpoint_ids" {
 }
 
 variable "resource_policy_statements" {
-  description = "PRIVATE only: extra Deny statements (JSON-encodable objects with Effect = \"Deny\", Principal, Action, Resource, optional Condition and Sid) appended to the module's resource policy, e.g. a Deny for one source VPC. Only Deny: an Allow would open every protected route the authorizer's answer is silent on (docs/module.md, \"Private REST APIs\")."
+  description = "PRIVATE only: extra Deny statements (JSON-encodable objects with Effect = \"Deny\", Principal, Action, Resource, optional Condition and Sid) appended to the module's resource policy, e.g. a Deny for one source VPC. Write resources in API Gateway's short form (\"execute-api:/*/DELETE/*\"), which it expands to this API's ARN. Only Deny: an Allow would open every protected route the authorizer's answer is silent on (docs/module.md, \"Private REST APIs\")."
   type        = any
   default     = []
   nullable    = false
