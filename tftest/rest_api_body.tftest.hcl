@@ -243,6 +243,12 @@ run "private_document_carries_the_resource_policy" {
     vpc_endpoint_ids = ["vpce-0123456789abcdef0"]
     resource_policy_statements = [
       { Sid = "DenyDelete", Effect = "Deny", Principal = "*", Action = "execute-api:Invoke", Resource = "execute-api:/*/DELETE/*" },
+      {
+        Sid       = "DenyOneVpc", Effect = "Deny", Principal = "*", Action = "execute-api:Invoke",
+        Resource  = ["execute-api:/v1/*", "arn:aws:execute-api:*:*:*/v2/*"],
+        Condition = { StringEquals = { "aws:SourceVpc" = "vpc-0123456789abcdef0" } }
+      },
+      { Sid = "DenyAllButHealth", Effect = "Deny", Principal = "*", Action = "execute-api:Invoke", NotResource = "arn:aws:execute-api:*:*:*/v1/GET/health" },
     ]
   }
 
@@ -258,18 +264,77 @@ run "private_document_carries_the_resource_policy" {
       },
       { Sid = "AllowPublicRoutes", Effect = "Allow", Principal = "*", Action = "execute-api:Invoke", Resource = ["execute-api:/v1/GET/health"] },
       { Sid = "DenyDelete", Effect = "Deny", Principal = "*", Action = "execute-api:Invoke", Resource = "execute-api:/*/DELETE/*" },
+      {
+        Sid       = "DenyOneVpc", Effect = "Deny", Principal = "*", Action = "execute-api:Invoke",
+        Resource  = ["execute-api:/v1/*", "arn:aws:execute-api:*:*:*/v2/*"],
+        Condition = { StringEquals = { "aws:SourceVpc" = "vpc-0123456789abcdef0" } }
+      },
+      { Sid = "DenyAllButHealth", Effect = "Deny", Principal = "*", Action = "execute-api:Invoke", NotResource = "arn:aws:execute-api:*:*:*/v1/GET/health" },
     ]
-    error_message = "The document of a PRIVATE API must carry its resource policy, resources in API Gateway's short form."
+    error_message = "The document of a PRIVATE API must carry its resource policy as given, resources in API Gateway's short form."
   }
 
+  # Each Resource in the short form expanded to this API's ARN, nothing else changed.
   assert {
     condition = jsondecode(aws_api_gateway_rest_api_policy.this[0].policy).Statement == [
-      for st in jsondecode(output.body)["x-amazon-apigateway-policy"].Statement : merge(st, {
-        Resource = can(tolist(st.Resource)) ? [for r in st.Resource : replace(r, "execute-api:/", "arn:aws:execute-api:eu-west-1:123456789012:r1s2t3/")] : replace(st.Resource, "execute-api:/", "arn:aws:execute-api:eu-west-1:123456789012:r1s2t3/")
-      })
+      {
+        Sid       = "DenyOutsideVpcEndpoints"
+        Effect    = "Deny"
+        Principal = "*"
+        Action    = "execute-api:Invoke"
+        Resource  = "arn:aws:execute-api:eu-west-1:123456789012:r1s2t3/*"
+        Condition = { StringNotEquals = { "aws:SourceVpce" = ["vpce-0123456789abcdef0"] } }
+      },
+      { Sid = "AllowPublicRoutes", Effect = "Allow", Principal = "*", Action = "execute-api:Invoke", Resource = ["arn:aws:execute-api:eu-west-1:123456789012:r1s2t3/v1/GET/health"] },
+      { Sid = "DenyDelete", Effect = "Deny", Principal = "*", Action = "execute-api:Invoke", Resource = "arn:aws:execute-api:eu-west-1:123456789012:r1s2t3/*/DELETE/*" },
+      {
+        Sid       = "DenyOneVpc", Effect = "Deny", Principal = "*", Action = "execute-api:Invoke",
+        Resource  = ["arn:aws:execute-api:eu-west-1:123456789012:r1s2t3/v1/*", "arn:aws:execute-api:*:*:*/v2/*"],
+        Condition = { StringEquals = { "aws:SourceVpc" = "vpc-0123456789abcdef0" } }
+      },
+      { Sid = "DenyAllButHealth", Effect = "Deny", Principal = "*", Action = "execute-api:Invoke", NotResource = "arn:aws:execute-api:*:*:*/v1/GET/health" },
     ]
-    error_message = "aws_api_gateway_rest_api_policy must hold the document's policy with every resource expanded to this API's ARN."
+    error_message = "aws_api_gateway_rest_api_policy must hold the document's policy with each short-form Resource expanded to this API's ARN and nothing else changed."
   }
+}
+
+# API Gateway expands the short form in Resource; anywhere else it would stay a string that
+# matches nothing (a NotResource Deny would then deny everything, a Condition never match),
+# and the two copies of the policy would disagree.
+run "short_form_outside_resource_is_refused" {
+  command = plan
+
+  module {
+    source = "./modules/rest-api"
+  }
+
+  variables {
+    endpoint_type    = "PRIVATE"
+    vpc_endpoint_ids = ["vpce-0123456789abcdef0"]
+    resource_policy_statements = [
+      { Sid = "DenyAllButHealth", Effect = "Deny", Principal = "*", Action = "execute-api:Invoke", NotResource = "execute-api:/v1/GET/health" },
+    ]
+  }
+
+  expect_failures = [var.resource_policy_statements]
+}
+
+run "short_form_in_a_condition_is_refused" {
+  command = plan
+
+  module {
+    source = "./modules/rest-api"
+  }
+
+  variables {
+    endpoint_type    = "PRIVATE"
+    vpc_endpoint_ids = ["vpce-0123456789abcdef0"]
+    resource_policy_statements = [
+      { Sid = "DenyArn", Effect = "Deny", Principal = "*", Action = "execute-api:Invoke", Resource = "execute-api:/*", Condition = { ArnLike = { "aws:SourceArn" = "execute-api:/v1/*" } } },
+    ]
+  }
+
+  expect_failures = [var.resource_policy_statements]
 }
 
 run "cors_preflight_on_a_private_path_variable_is_refused" {

@@ -268,9 +268,22 @@ locals {
       var.resource_policy_statements,
     )
   } : null
-  # The same policy as API Gateway stores it (full ARNs), for aws_api_gateway_rest_api_policy:
-  # written in the stored form, its plan stays empty once applied.
-  resource_policy = local.is_private ? replace(jsonencode(local.resource_policy_document), "\"execute-api:/", "\"${aws_api_gateway_rest_api.this.execution_arn}/") : null
+  # The same policy as API Gateway stores it, for aws_api_gateway_rest_api_policy: each
+  # Resource in the short form expanded to this API's ARN, as API Gateway expands it on
+  # saving, and nothing else touched (the short form anywhere else is refused, see
+  # var.resource_policy_statements). A Resource is a string or a list; the JSON round trip
+  # gives both branches one type.
+  execute_api_prefix = "${aws_api_gateway_rest_api.this.execution_arn}/"
+  resource_policy = local.is_private ? jsonencode(merge(local.resource_policy_document, {
+    Statement = [
+      for st in local.resource_policy_document.Statement : merge(st, {
+        for k, v in { Resource = try(st.Resource, null) } : k => jsondecode(can(tostring(v))
+          ? jsonencode(startswith(v, "execute-api:/") ? "${local.execute_api_prefix}${trimprefix(v, "execute-api:/")}" : v)
+          : jsonencode([for r in v : startswith(r, "execute-api:/") ? "${local.execute_api_prefix}${trimprefix(r, "execute-api:/")}" : r])
+        ) if v != null
+      })
+    ]
+  })) : null
 
   lambda_functions = toset([for r in local.routes : r.integration.uri if r.integration.type == "lambda"])
 

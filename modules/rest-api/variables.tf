@@ -141,6 +141,10 @@ variable "resource_policy_statements" {
     error_message = "resource_policy_statements: every statement needs Effect = \"Deny\". An Allow in the resource policy allows what the Lambda authorizer does not explicitly deny; grant access through the policy (routes and scopes) instead."
   }
   validation {
+    condition     = alltrue([for st in var.resource_policy_statements : !strcontains(try(jsonencode({ for k, v in st : k => v if k != "Resource" }), ""), "\"execute-api:/")])
+    error_message = "resource_policy_statements: the short form \"execute-api:/...\" is expanded in Resource only; elsewhere (NotResource, a Condition) write the full ARN or a pattern such as \"arn:aws:execute-api:*:*:*/v1/GET/health\"."
+  }
+  validation {
     condition     = alltrue([for st in var.resource_policy_statements : !contains(["DenyOutsideVpcEndpoints", "AllowPublicRoutes"], try(st.Sid, ""))])
     error_message = "resource_policy_statements: the Sids DenyOutsideVpcEndpoints and AllowPublicRoutes are the module's own; choose another Sid."
   }
