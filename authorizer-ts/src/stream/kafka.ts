@@ -73,6 +73,14 @@ async function authOptions(cfg: StreamConfig): Promise<Partial<ConsumerOptions &
 }
 
 /** Reads the policy topic partition by partition from offsets the caller keeps. */
+/** How long a request (a check of the watermarks among them) may take: the staleness bound,
+ *  and never less than 2 s. A check longer than the bound cannot confirm a view fresh (it
+ *  vouches for its start); a shorter timeout would cut a slow broker off altogether. The
+ *  same as the Rust build's `check_timeout`. */
+export function checkTimeoutMs(maxStalenessMs: bigint): number {
+  return Math.max(2000, Number(maxStalenessMs));
+}
+
 export class TopicReader implements Reader {
   private topicId: string | undefined;
 
@@ -89,7 +97,7 @@ export class TopicReader implements Reader {
       groupId: `${cfg.groupPrefix}-${randomBytes(4).toString("hex")}`,
       bootstrapBrokers: brokers.split(",").map((b) => b.trim()).filter((b) => b !== ""),
       connectTimeout: 5000,
-      requestTimeout: 5000,
+      requestTimeout: checkTimeoutMs(cfg.maxStalenessMs),
       retries: 0,
       metadataMaxAge: 300_000,
       ...(await authOptions(cfg)),

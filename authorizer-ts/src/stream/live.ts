@@ -86,6 +86,17 @@ export function gate(s: GateState, now: number, maxStalenessMs: number): Gate {
   return "wait";
 }
 
+/** After a decision's wait for a catch-up: whether it counts as a miss (the same as the
+ *  Rust build's `wait_ended`). A wait that ran out with no check succeeding during it is one
+ *  (Kafka down or slower than the budget); one during which an earlier check succeeded is
+ *  not: Kafka answers, and the next decision past the bound waits again. */
+export function missedAfterWait(freshBefore: number | undefined, freshAfter: number | undefined, fresh: boolean): boolean {
+  return !fresh && freshAfter === freshBefore;
+}
+
+/** A failed check is not repeated sooner than this, even when a decision asks. */
+export const RETRY_AFTER_FAILED_CHECK_MS = 100;
+
 export class LiveStream {
   readonly stats: StreamStats = { applied: 0, rejected: new Map(), lag: 0n, caughtUp: false, rebuilds: 0, revision: 0n, withheld: [], checkpoint: undefined, unanchored: false, retried: 0, pendingDropped: 0 };
   private served: PolicyView | undefined;
@@ -149,8 +160,9 @@ export class LiveStream {
     this.requested = asked;
     this.notify();
     if (rule === "stale-now") return { stale: true, stalenessMs: age() };
+    const freshBefore = this.lastFresh;
     const fresh = await this.waitFor(() => this.lastFresh !== undefined && this.lastFresh >= asked, this.budget);
-    if (!fresh) this.lastMissed = nowMs();
+    if (missedAfterWait(freshBefore, this.lastFresh, fresh)) this.lastMissed = nowMs();
     return fresh ? { stale: this.stats.unanchored, stalenessMs: 0n } : { stale: true, stalenessMs: age() };
   }
 
@@ -216,7 +228,7 @@ export class LiveStream {
         } catch (e) {
           this.markUnreachable(message(e));
           this.sink.log("debug", { msg: "policy topic metadata unavailable; retrying", topic: this.cfg.topic, error: message(e) });
-          await this.pause(backoff);
+          await this.afterFailedCheck(backoff);
           backoff = Math.min(backoff * 2, 5000);
           continue;
         }
@@ -243,7 +255,7 @@ export class LiveStream {
       } catch (e) {
         this.markUnreachable(message(e));
         this.sink.log("debug", { msg: "policy stream fetch failed", error: message(e) });
-        await this.pause(backoff);
+        await this.afterFailedCheck(backoff);
         backoff = Math.min(backoff * 2, 5000);
         continue;
       }
@@ -289,6 +301,16 @@ export class LiveStream {
         }
       }
     }
+  }
+
+  /** The pause after a failed check: `ms`, cut short by a decision asking, but never before
+   *  RETRY_AFTER_FAILED_CHECK_MS (each asking decision would otherwise retry at once). */
+  private async afterFailedCheck(ms: number): Promise<void> {
+    const asked = this.requested;
+    const floor = Math.min(RETRY_AFTER_FAILED_CHECK_MS, ms);
+    await sleep(floor);
+    if (this.stopped || this.requested !== asked) return;
+    await this.pause(ms - floor);
   }
 
   /** Sleeps, cut short when a decision asks for a catch-up or the loop stops. */

@@ -35,9 +35,11 @@ use crate::policy::PolicyView;
 use crate::runtime::{Freshness, PolicyCell};
 use crate::status::reporter::StreamObserver;
 
-/// How long the thread waits for a partition's high watermark, whether or not a decision
-/// asked for the check (the decision stops waiting after the sync budget regardless).
-const CHECK_TIMEOUT: Duration = Duration::from_secs(2);
+/// The least time the thread waits for a partition's high watermark, whether or not a
+/// decision asked for the check (the decision stops waiting after the sync budget
+/// regardless): librdkafka drops the connection of a request that times out, so a broker
+/// slower than this is never confirmed at all. See [`check_timeout`].
+const MIN_CHECK_TIMEOUT: Duration = Duration::from_secs(2);
 /// A check that failed is not repeated sooner than this, even when a decision asks.
 const RETRY_AFTER_FAILED_CHECK: Duration = Duration::from_millis(100);
 
@@ -114,7 +116,26 @@ enum Gate {
     Wait,
 }
 
+/// How long a check waits for the watermarks: the staleness bound, and never less than
+/// [`MIN_CHECK_TIMEOUT`]. A check that takes longer than the bound cannot confirm a view
+/// fresh (it vouches for its start), so a longer wait only keeps the connection. The
+/// TypeScript build's request timeout is the same.
+fn check_timeout(max_staleness_ms: u64) -> Duration {
+    MIN_CHECK_TIMEOUT.max(Duration::from_millis(max_staleness_ms))
+}
+
 impl SyncState {
+    /// After a decision's wait for a catch-up: `fresh` when the catch-up finished in time,
+    /// `fresh_before` the last confirmation when the wait began. A wait that ran out with no
+    /// check succeeding during it is a miss (Kafka down or slower than the budget); one
+    /// during which an earlier check succeeded is not: Kafka answers, and the next decision
+    /// past the bound waits again.
+    fn wait_ended(&mut self, fresh_before: Option<Instant>, fresh: bool, now: Instant) {
+        if !fresh && self.last_fresh == fresh_before {
+            self.last_missed = Some(now);
+        }
+    }
+
     /// The freshness rule for a decision asked at `now`.
     fn gate(&self, now: Instant, max: Duration) -> Gate {
         let within =
@@ -286,12 +307,11 @@ impl Freshness for LiveStream {
             return (true, age(&st).as_millis() as u64);
         }
         st.stats.waited_decisions += 1;
+        let fresh_before = st.last_fresh;
         let (mut st, fresh) = self.shared.wait_until(st, asked + budget, |st| {
             st.last_fresh.is_some_and(|t| t >= asked)
         });
-        if !fresh {
-            st.last_missed = Some(Instant::now());
-        }
+        st.wait_ended(fresh_before, fresh, Instant::now());
         (
             !fresh || st.stats.unanchored,
             if fresh {
@@ -458,7 +478,12 @@ fn run(shared: Arc<Shared>, baked: Option<PolicyView>) {
         };
         if due {
             let checked_at = Instant::now();
-            let result = caught_up(&consumer, &cfg.topic, &mut progress, CHECK_TIMEOUT);
+            let result = caught_up(
+                &consumer,
+                &cfg.topic,
+                &mut progress,
+                check_timeout(cfg.max_staleness_ms),
+            );
             last_check = Some((checked_at, result.is_err()));
             match result {
                 Ok(0) => {
@@ -923,7 +948,8 @@ mod tests {
                 Gate::Wait => {
                     waited.push(now);
                     now += budget_ms;
-                    st.last_missed = Some(at(now));
+                    // No check succeeds while Kafka does not answer.
+                    st.wait_ended(st.last_fresh, false, at(now));
                 }
             }
         }
@@ -937,6 +963,88 @@ mod tests {
         // broker slower than the budget never failed within it).
         let waited = waits_while_kafka_never_answers(&[10; 300], 1000, 50);
         assert_eq!(waited.len(), 3, "{waited:?}");
+    }
+
+    /// The cases both builds run (authorizer-ts/test/stream-live.test.ts reads the same
+    /// file): one rule, one answer per state.
+    #[test]
+    fn the_shared_freshness_cases_hold() {
+        let doc: serde_json::Value =
+            serde_json::from_str(include_str!("testdata/freshness-gate.json")).expect("json");
+        // Times in the file are ms on one clock; here they are offsets from one Instant.
+        let base = Instant::now();
+        let at = |v: &serde_json::Value| v.as_u64().map(|ms| base + Duration::from_millis(ms));
+        let cases = doc["gate"].as_array().expect("gate cases");
+        assert_eq!(cases.len(), 250);
+        for c in cases {
+            let mut st = SyncState {
+                last_fresh: at(&c["last_fresh_ms"]),
+                last_failure: at(&c["last_failure_ms"]),
+                last_missed: at(&c["last_missed_ms"]),
+                ..SyncState::default()
+            };
+            st.stats.caught_up = c["caught_up"] == true;
+            let now = at(&c["now_ms"]).expect("now_ms");
+            let max = Duration::from_millis(c["max_staleness_ms"].as_u64().expect("max"));
+            let got = match st.gate(now, max) {
+                Gate::Fresh => "fresh",
+                Gate::StaleNow => "stale-now",
+                Gate::Wait => "wait",
+            };
+            assert_eq!(got, c["gate"], "{}", c["name"]);
+        }
+        let cases = doc["wait_ended"].as_array().expect("wait_ended cases");
+        assert_eq!(cases.len(), 10);
+        for c in cases {
+            let mut st = SyncState {
+                last_fresh: at(&c["fresh_after_ms"]),
+                ..SyncState::default()
+            };
+            let now = base + Duration::from_millis(10_000);
+            st.wait_ended(at(&c["fresh_before_ms"]), c["fresh"] == true, now);
+            assert_eq!(
+                st.last_missed.is_some(),
+                c["missed"] == true,
+                "{}",
+                c["name"]
+            );
+        }
+    }
+
+    #[test]
+    fn a_wait_during_which_a_check_succeeded_is_no_miss() {
+        // Kafka answers: a check begun just before the decision finishes during its wait
+        // (too early to count for it), the one it asked for does not finish within the
+        // budget. Once the bound has passed, the next decision waits again instead of being
+        // served stale at once as if Kafka were down.
+        let base = Instant::now();
+        let at = |ms: u64| base + Duration::from_millis(ms);
+        let max = Duration::from_millis(1000);
+        let mut st = SyncState::default();
+        st.stats.caught_up = true;
+        st.last_fresh = Some(at(0));
+        // The decision at 2000 ms waits; the check begun at 1990 ms succeeds at 2020 ms.
+        assert_eq!(st.gate(at(2000), max), Gate::Wait);
+        let before = st.last_fresh;
+        st.last_fresh = Some(at(1990));
+        st.wait_ended(before, false, at(2050));
+        assert_eq!(st.last_missed, None);
+        assert_eq!(
+            st.gate(at(3000), max),
+            Gate::Wait,
+            "Kafka answered: wait, do not serve stale"
+        );
+        // Without any check succeeding, the same wait is a miss.
+        let before = st.last_fresh;
+        st.wait_ended(before, false, at(3050));
+        assert_eq!(st.gate(at(3100), max), Gate::StaleNow);
+    }
+
+    #[test]
+    fn a_check_waits_the_staleness_bound_and_at_least_two_seconds() {
+        assert_eq!(check_timeout(50), Duration::from_secs(2));
+        assert_eq!(check_timeout(1000), Duration::from_secs(2));
+        assert_eq!(check_timeout(10_000), Duration::from_secs(10));
     }
 
     proptest::proptest! {
