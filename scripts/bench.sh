@@ -78,3 +78,13 @@ echo
 echo "## arm64 under qemu-aarch64 (emulated) beside native x86_64, scripts/bench/arm64.sh"
 # Last, and guarded: a missing cross toolchain or emulator must not cost the figures above.
 bash scripts/bench/arm64.sh || echo "scripts/bench/arm64.sh failed (exit $?): no emulated arm64 figures this run"
+
+echo
+echo "## the Lambda zips' cold start: arm64 under qemu-aarch64 beside x86_64, scripts/bench/arm64-cold.sh"
+# Needs both zips in dist/ (make build; scripts/build-lambda.sh x86_64), whose cross builds
+# take minutes: not built here. Guarded like the step above.
+if [ -f dist/bootstrap-arm64.zip ] && [ -f dist/bootstrap-x86_64.zip ]; then
+  bash scripts/bench/arm64-cold.sh || echo "scripts/bench/arm64-cold.sh failed (exit $?): no emulated cold start this run"
+else
+  echo "skipped: build dist/bootstrap-arm64.zip (make build) and dist/bootstrap-x86_64.zip (bash scripts/build-lambda.sh x86_64) first"
+fi

@@ -31,7 +31,8 @@ fixtures() {
 # The 10,000-client policy (authorizer/examples/gen_large_policy.rs), generated once.
 large_policy() {
   if [ ! -f "$out/large-policy.json" ]; then
-    (cd "$TG_ROOT/authorizer" && cargo run --release --locked --quiet --example gen_large_policy -- "$out/large-policy.json")
+    # its "wrote …" line to stderr: stdout is this function's answer
+    (cd "$TG_ROOT/authorizer" && cargo run --release --locked --quiet --example gen_large_policy -- "$out/large-policy.json") >&2
   fi
   echo "$out/large-policy.json"
 }
