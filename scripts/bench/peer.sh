@@ -19,7 +19,9 @@ cd "$TG_ROOT"
 
 bash scripts/tools-node.sh
 export PATH="$CACHE_DIR/node-current/bin:$PATH"
-if ! ls "$CARGO_TARGET_DIR"/release/deps/decision-* >/dev/null 2>&1; then
+# The binary itself (decision-<hash>, as side-by-side.mjs looks for it): clippy leaves a
+# decision-<hash>.d there too.
+if [ -z "$(find "$CARGO_TARGET_DIR/release/deps" -maxdepth 1 -type f -executable -regex '.*/decision-[0-9a-f]+' 2>/dev/null)" ]; then
   (cd authorizer && cargo bench --locked --no-default-features --bench decision --no-run)
 fi
 cd authorizer-ts
