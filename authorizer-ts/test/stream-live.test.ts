@@ -138,7 +138,7 @@ function waitsWhileKafkaNeverAnswers(gaps: readonly number[], maxMs: number, bud
       waited.push(now);
       now += budgetMs;
       // No check succeeds while Kafka does not answer.
-      if (missedAfterWait(state.lastFresh, state.lastFresh, false)) state = { ...state, lastMissed: now };
+      if (missedAfterWait(state.lastFresh, false, now, maxMs)) state = { ...state, lastMissed: now };
     }
   }
   return waited;
@@ -150,24 +150,24 @@ const ms = (v: number | null): number | undefined => (v === null ? undefined : v
 test("the shared freshness cases hold (the Rust build runs the same file)", () => {
   const doc = JSON.parse(readFileSync(`${repo}authorizer/src/stream/testdata/freshness-gate.json`, "utf8")) as {
     gate: { name: string; caught_up: boolean; last_fresh_ms: number | null; last_failure_ms: number | null; last_missed_ms: number | null; now_ms: number; max_staleness_ms: number; gate: Gate }[];
-    wait_ended: { name: string; fresh_before_ms: number | null; fresh_after_ms: number | null; fresh: boolean; missed: boolean }[];
+    wait_ended: { name: string; last_fresh_ms: number | null; now_ms: number; max_staleness_ms: number; fresh: boolean; missed: boolean }[];
   };
   assert.equal(doc.gate.length, 250);
   for (const c of doc.gate) {
     const state: GateState = { caughtUp: c.caught_up, lastFresh: ms(c.last_fresh_ms), lastFailure: ms(c.last_failure_ms), lastMissed: ms(c.last_missed_ms) };
     assert.equal(gate(state, c.now_ms, c.max_staleness_ms), c.gate, c.name);
   }
-  assert.equal(doc.wait_ended.length, 10);
-  for (const c of doc.wait_ended) assert.equal(missedAfterWait(ms(c.fresh_before_ms), ms(c.fresh_after_ms), c.fresh), c.missed, c.name);
+  assert.equal(doc.wait_ended.length, 8);
+  for (const c of doc.wait_ended) assert.equal(missedAfterWait(ms(c.last_fresh_ms), c.fresh, c.now_ms, c.max_staleness_ms), c.missed, c.name);
 });
 
 test("a wait during which a check succeeded is no miss: the next decision past the bound waits again", () => {
   // The check begun at 1990 ms succeeds during the wait of the decision at 2000 ms (too
   // early to count for it); the one that decision asked for does not finish in the budget.
-  assert.equal(missedAfterWait(0, 1990, false), false);
+  assert.equal(missedAfterWait(1990, false, 2050, 1000), false);
   assert.equal(gate({ caughtUp: true, lastFresh: 1990, lastFailure: undefined, lastMissed: undefined }, 3000, 1000), "wait");
-  // With no check succeeding, the same wait is a miss.
-  assert.equal(missedAfterWait(1990, 1990, false), true);
+  // Without a check confirming the view within the bound, the same wait is a miss.
+  assert.equal(missedAfterWait(1990, false, 3050, 1000), true);
   assert.equal(gate({ caughtUp: true, lastFresh: 1990, lastFailure: undefined, lastMissed: 3050 }, 3100, 1000), "stale-now");
 });
 
@@ -175,6 +175,7 @@ test("a check waits the staleness bound and at least two seconds, as in the Rust
   assert.equal(checkTimeoutMs(50n), 2000);
   assert.equal(checkTimeoutMs(1000n), 2000);
   assert.equal(checkTimeoutMs(10_000n), 10_000);
+  assert.equal(checkTimeoutMs(2n ** 63n), 2 ** 31 - 1);
 });
 
 test("a decision that sat out the budget spares the next ones the wait", () => {

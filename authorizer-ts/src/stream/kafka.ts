@@ -78,7 +78,8 @@ async function authOptions(cfg: StreamConfig): Promise<Partial<ConsumerOptions &
  *  vouches for its start); a shorter timeout would cut a slow broker off altogether. The
  *  same as the Rust build's `check_timeout`. */
 export function checkTimeoutMs(maxStalenessMs: bigint): number {
-  return Math.max(2000, Number(maxStalenessMs));
+  // Node's timers take at most 2^31 - 1 ms (a larger delay fires at once).
+  return Math.min(Math.max(2000, Number(maxStalenessMs)), 2 ** 31 - 1);
 }
 
 export class TopicReader implements Reader {

@@ -86,12 +86,13 @@ export function gate(s: GateState, now: number, maxStalenessMs: number): Gate {
   return "wait";
 }
 
-/** After a decision's wait for a catch-up: whether it counts as a miss (the same as the
- *  Rust build's `wait_ended`). A wait that ran out with no check succeeding during it is one
- *  (Kafka down or slower than the budget); one during which an earlier check succeeded is
- *  not: Kafka answers, and the next decision past the bound waits again. */
-export function missedAfterWait(freshBefore: number | undefined, freshAfter: number | undefined, fresh: boolean): boolean {
-  return !fresh && freshAfter === freshBefore;
+/** After a decision's wait for a catch-up that did not finish in time (`fresh` false):
+ *  a miss (Kafka down or slower than the budget) unless a check that succeeded meanwhile
+ *  confirmed the view within the bound after all (the same as the Rust build's
+ *  `wait_ended`). */
+export function missedAfterWait(lastFresh: number | undefined, fresh: boolean, now: number, maxStalenessMs: number): boolean {
+  const confirmed = lastFresh !== undefined && now - lastFresh <= maxStalenessMs;
+  return !fresh && !confirmed;
 }
 
 /** A failed check is not repeated sooner than this, even when a decision asks. */
@@ -160,9 +161,9 @@ export class LiveStream {
     this.requested = asked;
     this.notify();
     if (rule === "stale-now") return { stale: true, stalenessMs: age() };
-    const freshBefore = this.lastFresh;
     const fresh = await this.waitFor(() => this.lastFresh !== undefined && this.lastFresh >= asked, this.budget);
-    if (missedAfterWait(freshBefore, this.lastFresh, fresh)) this.lastMissed = nowMs();
+    const ended = nowMs();
+    if (missedAfterWait(this.lastFresh, fresh, ended, this.maxStaleness)) this.lastMissed = ended;
     return fresh ? { stale: this.stats.unanchored, stalenessMs: 0n } : { stale: true, stalenessMs: age() };
   }
 
@@ -307,10 +308,9 @@ export class LiveStream {
    *  RETRY_AFTER_FAILED_CHECK_MS (each asking decision would otherwise retry at once). */
   private async afterFailedCheck(ms: number): Promise<void> {
     const asked = this.requested;
-    const floor = Math.min(RETRY_AFTER_FAILED_CHECK_MS, ms);
-    await sleep(floor);
+    await this.waitFor(() => this.stopped, RETRY_AFTER_FAILED_CHECK_MS);
     if (this.stopped || this.requested !== asked) return;
-    await this.pause(ms - floor);
+    await this.pause(ms - RETRY_AFTER_FAILED_CHECK_MS);
   }
 
   /** Sleeps, cut short when a decision asks for a catch-up or the loop stops. */
